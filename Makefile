@@ -1,0 +1,128 @@
+# callpipe: the one build. `make` builds, `make test` runs every test, `make run` starts the
+# stack on loopback; all three first install the Debian 12 packages they need (scripts/deps).
+
+PREFIX   ?= /usr/local
+SANITIZE ?= 0
+ifeq ($(SANITIZE),1)
+BUILD    ?= build-san
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+OPT      ?= -O1
+else
+BUILD    ?= build
+SANFLAGS :=
+OPT      ?= -O2
+endif
+
+PKGS     := fcgi libcjson libwebsockets inih libcrypto libcurl libxml-2.0
+# Recursive (=) on purpose: pkg-config is only asked once `deps` has installed it.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
+
+WARN     := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wmissing-prototypes \
+            -Wstrict-prototypes -Wpointer-arith -Wvla
+CFLAGS   ?= $(OPT) -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP \
+             -Icommon -Iwshelper $(PKG_CFLAGS)
+ALL_LDFLAGS = $(SANFLAGS) -Wl,--as-needed $(LDFLAGS)
+LDLIBS_ALL = $(PKG_LIBS) -lpthread -lm
+
+# One directory per program; each has main.c, the rest of its files are a library the
+# unit tests and fuzzers link too.
+COMMON_SRC := $(wildcard common/*.c)
+FCGI_SRC   := $(filter-out fcgi/main.c,$(wildcard fcgi/*.c))
+WS_SRC     := $(filter-out wshelper/main.c,$(wildcard wshelper/*.c))
+SIM_SRC    := $(filter-out tools/sim/main.c,$(wildcard tools/sim/*.c))
+LOG_SRC    := $(filter-out tools/log/main.c,$(wildcard tools/log/*.c))
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+BINS  := $(BUILD)/callpipe-fcgi $(BUILD)/callpipe-ws $(BUILD)/callpipe-sim $(BUILD)/callpipe-log
+UNITS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+FUZZERS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRC))
+
+.PHONY: all deps build test unit fuzz fuzz-build run bench install clean check-deps
+.DEFAULT_GOAL := all
+
+all: deps
+	@$(MAKE) --no-print-directory build
+
+deps:
+	@scripts/deps
+
+build: $(BINS) $(UNITS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libcommon.a: $(call obj,$(COMMON_SRC))
+$(BUILD)/libfcgi.a: $(call obj,$(FCGI_SRC))
+$(BUILD)/libws.a: $(call obj,$(WS_SRC))
+$(BUILD)/libsim.a: $(call obj,$(SIM_SRC))
+$(BUILD)/liblog.a: $(call obj,$(LOG_SRC))
+$(BUILD)/%.a:
+	@mkdir -p $(@D)
+	@rm -f $@
+	$(AR) rcs $@ $^ $(if $^,,$(BUILD)/obj/empty.o)
+
+$(BUILD)/obj/empty.o:
+	@mkdir -p $(@D)
+	echo 'extern int callpipe_empty_unit; int callpipe_empty_unit;' | $(CC) -x c -c - -o $@
+
+$(BUILD)/libfcgi.a $(BUILD)/libws.a $(BUILD)/libsim.a $(BUILD)/liblog.a: | $(BUILD)/obj/empty.o
+
+$(BUILD)/callpipe-fcgi: $(call obj,fcgi/main.c) $(BUILD)/libfcgi.a $(BUILD)/libcommon.a
+$(BUILD)/callpipe-ws:   $(call obj,wshelper/main.c) $(BUILD)/libws.a $(BUILD)/libcommon.a
+$(BUILD)/callpipe-sim:  $(call obj,tools/sim/main.c) $(BUILD)/libsim.a $(BUILD)/libcommon.a
+$(BUILD)/callpipe-log:  $(call obj,tools/log/main.c) $(BUILD)/liblog.a $(BUILD)/libcommon.a
+$(BINS):
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+TEST_LIBS := $(BUILD)/libfcgi.a $(BUILD)/libws.a $(BUILD)/libsim.a $(BUILD)/liblog.a $(BUILD)/libcommon.a
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+# libFuzzer targets are built with clang (separate tree) from the same sources.
+FUZZ_LIB_SRC := $(COMMON_SRC) $(WS_SRC) $(FCGI_SRC)
+build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC) $(wildcard common/*.h wshelper/*.h fcgi/*.h)
+	@mkdir -p $(@D)
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	  -Icommon -Iwshelper $(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(LDLIBS_ALL)
+
+fuzz-build: deps
+	@$(MAKE) --no-print-directory $(FUZZERS)
+
+# `make fuzz FUZZ_SECONDS=600` runs every target that long; corpora stay in build-fuzz/.
+FUZZ_SECONDS ?= 60
+fuzz: fuzz-build
+	@for f in $(FUZZERS); do \
+	  mkdir -p $$f.corpus; \
+	  echo "== $$f for $(FUZZ_SECONDS) s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$f.corpus tests/fuzz/seeds/$$(basename $$f) 2>&1 | grep -E 'stat::number_of_executed_units|ERROR|SUMMARY' || exit 1; \
+	done
+
+test: deps
+	@$(MAKE) --no-print-directory build
+	@$(if $(filter 1,$(SANITIZE)),,$(MAKE) --no-print-directory $(FUZZERS))
+	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run
+
+run: deps
+	@$(MAKE) --no-print-directory build
+	@BUILD=$(BUILD) scripts/stack run
+
+bench: deps
+	@$(MAKE) --no-print-directory build
+	@BUILD=$(BUILD) scripts/bench
+
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/callpipe/twiml-templates
+	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 twiml-templates/*.xml $(DESTDIR)$(PREFIX)/share/callpipe/twiml-templates/
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

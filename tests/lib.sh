@@ -1,0 +1,72 @@
+# lib.sh: helpers the integration tests source: TAP-like "ok"/"not ok" lines, expectations,
+# readiness waits, and a private stack (scripts/stack) per test on free loopback ports.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-build}
+case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
+FAILS=0
+
+ok()    { echo "ok - $*"; }
+notok() { echo "not ok - $*"; FAILS=$((FAILS + 1)); }
+diag()  { sed 's/^/#   /'; }
+
+# expect_eq DESC GOT WANT
+expect_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else notok "$1"; printf 'got:  %s\nwant: %s\n' "$2" "$3" | diag; fi
+}
+# expect_match DESC TEXT EXTENDED-REGEX
+expect_match() {
+	if printf '%s' "$2" | grep -Eq -- "$3"; then ok "$1"; else notok "$1"; { echo "no match for: $3"; printf '%s\n' "$2" | head -20; } | diag; fi
+}
+# expect_nomatch DESC TEXT EXTENDED-REGEX
+expect_nomatch() {
+	if printf '%s' "$2" | grep -Eq -- "$3"; then notok "$1"; { echo "unexpected: $3"; printf '%s\n' "$2" | head -20; } | diag; else ok "$1"; fi
+}
+
+# free_port: a TCP port on 127.0.0.1 nobody listens on now.
+free_port() {
+	local p
+	for _ in $(seq 1 200); do
+		p=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "$p"; return 0; fi
+	done
+	return 1
+}
+
+# wait_until SECONDS CMD…: run CMD every 50 ms until it succeeds; 1 on timeout.
+wait_until() {
+	local deadline=$((SECONDS + $1)); shift
+	while [ $SECONDS -le $deadline ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# stack_start VARIANT [VAR=VALUE…]: start scripts/stack in the background with its own
+# ports and run directory (exported: HTTP_PORT WS_PORT RUN_DIR LOG_DIR), ready when it returns.
+stack_start() {
+	local variant=$1; shift
+	HTTP_PORT=$(free_port); WS_PORT=$(free_port)
+	RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/callpipe-test.XXXXXX")
+	chmod 0755 "$RUN_DIR"
+	LOG_DIR=$RUN_DIR/calls
+	export HTTP_PORT WS_PORT RUN_DIR LOG_DIR BUILD
+	env "$@" VARIANT="$variant" "$ROOT/scripts/stack" start > "$RUN_DIR/stack.out" 2>&1 || {
+		notok "stack ($variant) starts"; diag < "$RUN_DIR/stack.out"
+		for f in "$RUN_DIR"/logs/*; do [ -f "$f" ] && { echo "== $f"; tail -20 "$f"; } | diag; done
+		return 1
+	}
+}
+
+stack_stop() {
+	[ -n "${RUN_DIR:-}" ] && "$ROOT/scripts/stack" stop >/dev/null 2>&1
+	return 0
+}
+
+# finish: the last line of every test script.
+finish() {
+	stack_stop
+	[ "${KEEP:-0}" = 1 ] || { [ -n "${RUN_DIR:-}" ] && [ $FAILS -eq 0 ] && rm -rf "$RUN_DIR"; }
+	[ $FAILS -eq 0 ]
+}

@@ -18,9 +18,13 @@ int calllog_prepare_dir(const char *dir, char *err, size_t errlen);
 
 /* Format one line into BUF (NUL-terminated, ends in '\n'):
  *   2026-11-24T10:15:02.123Z fcgi incoming_call from=+15551234567 sig=ok
- * KV is a NULL-terminated list of key, value, key, value…; a NULL value skips the pair.
- * Values that are empty or hold spaces, quotes, '=' or backslashes are quoted with
- * \" and \\ escaped; control characters become \n \r \t or \xHH, so none reaches the file.
+ * WHEN NULL means now. KV is a NULL-terminated list of key, value, key, value…; a NULL
+ * value skips the pair. Values that are empty or hold spaces, quotes, '=' or backslashes
+ * are quoted with \" and \\ escaped; control characters become \n \r \t or \xHH, so none
+ * reaches the file (invalid UTF-8 and C1 controls become \xHH too, and are quoted).
+ * The line, '\n' included, is at most min(CAP, CALLLOG_LINE_MAX) - 1 bytes: a value is cut
+ * to CALLLOG_LINE_MAX / 2 bytes or to the room left, ending in "…", and when pairs had to
+ * be left out the line ends in " …". Keys, PROG and EVENT keep [A-Za-z0-9_.:-] ('_' else).
  * Returns the length written (without the NUL). */
 size_t calllog_format(char *buf, size_t cap, const struct timespec *when,
 		      const char *prog, const char *event, const char *const *kv);

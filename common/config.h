@@ -9,7 +9,7 @@
 
 struct config {
 	/* [twilio] */
-	char public_url[CONFIG_STR_MAX];   /* public_url = http://127.0.0.1:8080 (no trailing slash kept) */
+	char public_url[CONFIG_STR_MAX];   /* public_url = http://127.0.0.1:8080 (trailing / cut) */
 	char auth_token[CONFIG_STR_MAX];   /* auth_token = (empty) */
 	int validate;                      /* validate = yes */
 	/* [log] */
@@ -27,7 +27,8 @@ struct config {
 	int echo_mark_every;               /* echo_mark_every = 0 (0 = never, .. 1000000) */
 	int drain_seconds;                 /* drain_seconds = 10 (0 .. 3600) */
 	int max_calls;                     /* max_calls = 4096 (1 .. 1000000) */
-	size_t max_queue_bytes;            /* max_queue_bytes = 1048576 (outbound bytes per call) */
+	size_t max_queue_bytes;            /* max_queue_bytes = 1048576 (outbound bytes per call,
+	                                      4 KiB .. 256 MiB) */
 };
 
 /* Fill every field with its documented default. */

@@ -18,8 +18,9 @@ struct form_pair {
 struct form;
 
 /* Parse LEN bytes of TEXT ('+' is space, %XX decoded, '&' separates, a pair without '='
- * has an empty value, empty segments are skipped). NULL with err filled ("invalid
- * percent-escape at offset 17", "too many parameters (over 512)", "NUL byte in value"…). */
+ * has an empty value, empty segments are skipped, repeated names are kept in order). An
+ * empty decoded name ("=x") is an error. NULL with err filled ("invalid percent-escape at
+ * offset 17", "too many parameters (over 512)", "NUL byte (%00) in value at offset 3"…). */
 struct form *form_parse(const char *text, size_t len, char *err, size_t errlen);
 
 size_t form_count(const struct form *f);

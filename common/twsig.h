@@ -26,7 +26,7 @@ int twsig_compute(const char *token, const char *url, const struct twsig_param *
 size_t twsig_url_forms(const char *url, char forms[2][TWSIG_URL_MAX]);
 
 /* 1 when SIG matches URL or one of its port forms, compared in constant time; else 0.
- * A NULL or empty SIG is 0. */
+ * A NULL or empty SIG is 0, and so is a NULL or empty TOKEN (anyone could sign with it). */
 int twsig_check(const char *token, const char *url, const struct twsig_param *params,
 		size_t nparams, const char *sig);
 

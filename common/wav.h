@@ -10,8 +10,10 @@
 #define WAV_MAX_SAMPLES_8K (8000u * 3600)
 
 /* Load PATH. A file that does not start with "RIFF....WAVE" is read as raw µ-law at
- * 8 kHz. Stereo is mixed down, other rates are resampled (linear) to 8000 Hz.
- * *OUT is malloc'd (caller frees). Returns 0 or -1 with err filled. */
+ * 8 kHz. Stereo is mixed down, other rates (4000 .. 192000 Hz) are resampled (linear) to
+ * 8000 Hz; a result over WAV_MAX_SAMPLES_8K samples is an error, as is a truncated file.
+ * *OUT is malloc'd (caller frees; not NULL on success, even for 0 samples).
+ * Returns 0 or -1 with err filled (and *OUT NULL, *NSAMPLES 0). */
 int wav_load_8k(const char *path, int16_t **out, size_t *nsamples, char *err, size_t errlen);
 
 /* Write N samples of 8 kHz mono 16-bit PCM as a WAV file. 0 or -1 with err. */

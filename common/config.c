@@ -1,0 +1,438 @@
+/* config: reads callpipe.conf with inih into struct config; every key has a default and a
+ * checked range, and every error names the file, the line, the key and what is wrong. */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <ini.h>
+
+#include "config.h"
+
+/* Longest physical line: a CONFIG_STR_MAX value, a key, spaces and a comment fit easily. */
+#define CONFIG_LINE_MAX 1024
+
+enum key_type { K_STR, K_BOOL, K_INT, K_SIZE, K_MODE };
+
+struct key_spec {
+	const char *section, *name;
+	enum key_type type;
+	size_t offset;
+	size_t size;          /* K_STR, K_MODE: the field's size */
+	long long min, max;   /* K_INT, K_SIZE */
+	int nonempty;         /* K_STR: an empty value is an error */
+};
+
+#define STR(sec, key, field, ne) \
+	{sec, key, K_STR, offsetof(struct config, field), sizeof(((struct config *)0)->field), \
+	 0, 0, ne}
+#define NUM(sec, key, type, field, lo, hi) \
+	{sec, key, type, offsetof(struct config, field), 0, lo, hi, 0}
+
+/* The ranges here are the ones config.h and docs/CONFIG.md give. */
+static const struct key_spec keys[] = {
+	STR("twilio", "public_url", public_url, 1),
+	STR("twilio", "auth_token", auth_token, 0),
+	{"twilio", "validate", K_BOOL, offsetof(struct config, validate), 0, 0, 0, 0},
+	STR("log", "dir", log_dir, 1),
+	STR("fcgi", "templates", templates_dir, 1),
+	NUM("fcgi", "max_body", K_SIZE, max_body, 1024, 16 * 1024 * 1024),
+	NUM("fcgi", "threads", K_INT, threads, 1, 256),
+	STR("fcgi", "listen", fcgi_listen, 0),
+	STR("ws", "listen", ws_listen, 1),
+	{"ws", "mode", K_MODE, offsetof(struct config, mode), sizeof(((struct config *)0)->mode),
+	 0, 0, 1},
+	NUM("ws", "max_message", K_SIZE, max_message, 1024, 16 * 1024 * 1024),
+	NUM("ws", "idle_seconds", K_INT, idle_seconds, 1, 86400),
+	NUM("ws", "echo_mark_every", K_INT, echo_mark_every, 0, 1000000),
+	NUM("ws", "drain_seconds", K_INT, drain_seconds, 0, 3600),
+	NUM("ws", "max_calls", K_INT, max_calls, 1, 1000000),
+	NUM("ws", "max_queue_bytes", K_SIZE, max_queue_bytes, 4096, 256 * 1024 * 1024),
+};
+
+static const char *const sections[] = {"twilio", "log", "fcgi", "ws"};
+
+/* State shared by the line reader and the key handler during one config_load(). */
+struct load_ctx {
+	struct config *cfg;
+	const char *path;
+	FILE *fp;
+	int line;       /* physical line the reader handed to inih last */
+	int err_line;   /* first line with an error found by us (0: none) */
+	char msg[256];  /* its message, without "PATH:LINE: " */
+	int read_errno;
+};
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static void ctx_err(struct load_ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void ctx_err(struct load_ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->err_line)   /* keep the first one: lines arrive in order */
+		return;
+	c->err_line = c->line;
+	va_start(ap, fmt);
+	vsnprintf(c->msg, sizeof(c->msg), fmt, ap);
+	va_end(ap);
+}
+
+void config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->public_url, sizeof(cfg->public_url), "http://127.0.0.1:8080");
+	cfg->validate = 1;
+	snprintf(cfg->log_dir, sizeof(cfg->log_dir), "/var/log/callpipe");
+	snprintf(cfg->templates_dir, sizeof(cfg->templates_dir),
+		 "/usr/local/share/callpipe/twiml-templates");
+	cfg->max_body = 65536;
+	cfg->threads = 8;
+	snprintf(cfg->ws_listen, sizeof(cfg->ws_listen), "127.0.0.1:8081");
+	snprintf(cfg->mode, sizeof(cfg->mode), "echo");
+	cfg->max_message = 65536;
+	cfg->idle_seconds = 30;
+	cfg->echo_mark_every = 0;
+	cfg->drain_seconds = 10;
+	cfg->max_calls = 4096;
+	cfg->max_queue_bytes = 1048576;
+}
+
+static int known_section(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+		if (strlen(sections[i]) == len && strncmp(sections[i], s, len) == 0)
+			return 1;
+	return 0;
+}
+
+/* inih line reader: one physical line per call (so inih's line numbers are ours), with
+ * leading blanks removed (inih would otherwise take an indented line as the continuation
+ * of the previous value), overlong lines refused, and section headers checked here because
+ * inih does not call the handler for a section without keys. */
+static char *read_line(char *str, int num, void *stream)
+{
+	struct load_ctx *c = stream;
+	char buf[CONFIG_LINE_MAX + 1], *s;
+	size_t len = 0;
+	int ch, nul = 0, toolong = 0;
+
+	errno = 0;
+	while ((ch = getc(c->fp)) != EOF && ch != '\n') {
+		if (ch == '\0')
+			nul = 1;
+		if (len < CONFIG_LINE_MAX)
+			buf[len++] = (char)ch;
+		else
+			toolong = 1;   /* keep reading: the rest of the line is not a new line */
+	}
+	if (ch == EOF && ferror(c->fp)) {
+		c->read_errno = errno ? errno : EIO;
+		return NULL;
+	}
+	if (ch == EOF && len == 0 && !toolong)
+		return NULL;
+	c->line++;
+	buf[len] = '\0';
+	if (len && buf[len - 1] == '\r')
+		buf[--len] = '\0';
+	if (toolong) {
+		ctx_err(c, "line too long (over %d characters)", CONFIG_LINE_MAX);
+		buf[0] = '\0';
+	} else if (nul) {
+		ctx_err(c, "NUL byte in line");
+		buf[0] = '\0';
+	}
+	for (s = buf; *s == ' ' || *s == '\t'; s++)
+		;
+	if (*s == '[') {
+		char *end = strchr(s, ']');
+
+		if (end && !known_section(s + 1, (size_t)(end - s - 1)))
+			ctx_err(c, "unknown section [%.*s] (known: [twilio] [log] [fcgi] [ws])",
+				(int)(end - s - 1), s + 1);
+	}
+	if (strlen(s) + 1 > (size_t)num) {
+		ctx_err(c, "line too long (over %d characters)", num - 1);
+		s[0] = '\0';
+	}
+	memcpy(str, s, strlen(s) + 1);
+	return str;
+}
+
+static int parse_bool(const char *v, int *out)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		if (strcasecmp(v, yes[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+		if (strcasecmp(v, no[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* A whole decimal number (optional '-' so "-1" gets the range message, not a syntax one). */
+static int parse_whole(const char *v, long long *out)
+{
+	const char *p = v;
+	char *end;
+
+	if (*p == '-')
+		p++;
+	if (*p < '0' || *p > '9')
+		return -1;
+	errno = 0;
+	*out = strtoll(v, &end, 10);
+	if (*end != '\0')
+		return -1;
+	if (errno == ERANGE)
+		*out = *v == '-' ? LLONG_MIN : LLONG_MAX;
+	return 0;
+}
+
+static int set_key(struct load_ctx *c, const struct key_spec *k, const char *value)
+{
+	char *field = (char *)c->cfg + k->offset;
+	size_t len = strlen(value);
+	long long n;
+	int b;
+
+	switch (k->type) {
+	case K_STR:
+	case K_MODE:
+		if (len >= k->size) {
+			ctx_err(c, "[%s] %s: value too long (%zu characters, at most %zu)",
+				k->section, k->name, len, k->size - 1);
+			return 0;
+		}
+		if (k->nonempty && len == 0) {
+			ctx_err(c, "[%s] %s: must not be empty", k->section, k->name);
+			return 0;
+		}
+		if (k->type == K_MODE && strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789_-") != len) {
+			ctx_err(c, "[%s] %s: \"%s\" is not a mode name (lower-case letters, digits, "
+				"'_' and '-')", k->section, k->name, value);
+			return 0;
+		}
+		memcpy(field, value, len + 1);
+		return 1;
+	case K_BOOL:
+		if (parse_bool(value, &b) != 0) {
+			ctx_err(c, "[%s] %s: \"%.64s\" is not a boolean (use yes/no, true/false, "
+				"on/off or 1/0)", k->section, k->name, value);
+			return 0;
+		}
+		*(int *)(void *)field = b;
+		return 1;
+	case K_INT:
+	case K_SIZE:
+		if (parse_whole(value, &n) != 0) {
+			ctx_err(c, "[%s] %s: \"%.64s\" is not a whole number", k->section, k->name,
+				value);
+			return 0;
+		}
+		if (n < k->min || n > k->max) {
+			ctx_err(c, "[%s] %s: %.64s is out of range (%lld .. %lld)", k->section,
+				k->name, value, k->min, k->max);
+			return 0;
+		}
+		if (k->type == K_INT)
+			*(int *)(void *)field = (int)n;
+		else
+			*(size_t *)(void *)field = (size_t)n;
+		return 1;
+	}
+	return 0;
+}
+
+static int on_key(void *user, const char *section, const char *name, const char *value)
+{
+	struct load_ctx *c = user;
+	size_t i;
+	int section_known = 0;
+
+	if (!*section) {
+		ctx_err(c, "key \"%s\" before any section (start with [twilio], [log], [fcgi] "
+			"or [ws])", name);
+		return 0;
+	}
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (strcmp(keys[i].section, section) != 0)
+			continue;
+		section_known = 1;
+		if (strcmp(keys[i].name, name) == 0)
+			return set_key(c, &keys[i], value);
+	}
+	if (section_known)
+		ctx_err(c, "unknown key \"%s\" in [%s]", name, section);
+	else   /* already reported on the section line; keep the handler's answer consistent */
+		ctx_err(c, "unknown section [%s]", section);
+	return 0;
+}
+
+int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	struct load_ctx c;
+	struct stat st;
+	int rc;
+
+	config_defaults(cfg);
+	if (err && errlen)
+		err[0] = '\0';
+	if (!path) {
+		set_err(err, errlen, "no configuration file given");
+		return -1;
+	}
+	memset(&c, 0, sizeof(c));
+	c.cfg = cfg;
+	c.path = path;
+	c.fp = fopen(path, "re");
+	if (!c.fp) {
+		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fileno(c.fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+		set_err(err, errlen, "%s: %s", path, strerror(EISDIR));
+		fclose(c.fp);
+		return -1;
+	}
+	/* Debian's inih sizes its line buffer (a VLA) by this run-time setting, 200 by default:
+	 * raise it once so a value of CONFIG_STR_MAX - 1 characters fits on a line. */
+	if (ini_max_line < CONFIG_LINE_MAX + 3)
+		ini_max_line = CONFIG_LINE_MAX + 3;
+	rc = ini_parse_stream(read_line, &c, on_key, &c);
+	fclose(c.fp);
+	if (c.read_errno) {
+		set_err(err, errlen, "%s: %s", path, strerror(c.read_errno));
+		return -1;
+	}
+	if (rc > 0 && (!c.err_line || rc < c.err_line)) {
+		/* inih found a line it cannot parse before any error of ours. */
+		set_err(err, errlen, "%s:%d: syntax error (expected \"key = value\" or "
+			"\"[section]\")", path, rc);
+		return -1;
+	}
+	if (c.err_line) {
+		set_err(err, errlen, "%s:%d: %s", path, c.err_line, c.msg);
+		return -1;
+	}
+	if (rc != 0) {
+		set_err(err, errlen, "%s: cannot parse (inih error %d)", path, rc);
+		return -1;
+	}
+	/* public_url is a base the programs append paths to. */
+	{
+		size_t n = strlen(cfg->public_url);
+
+		while (n > 0 && cfg->public_url[n - 1] == '/')
+			cfg->public_url[--n] = '\0';
+	}
+	return 0;
+}
+
+const char *config_path(const char *arg)
+{
+	const char *env;
+
+	if (arg && *arg)
+		return arg;
+	env = getenv("CALLPIPE_CONF");
+	return env && *env ? env : NULL;
+}
+
+/* public_url must be http(s)://host[:port][/path]: the base for signatures and TwiML URLs. */
+static int check_public_url(const char *url, char *err, size_t errlen)
+{
+	const char *host, *end, *colon, *p;
+
+	if (strncmp(url, "https://", 8) == 0)
+		host = url + 8;
+	else if (strncmp(url, "http://", 7) == 0)
+		host = url + 7;
+	else {
+		set_err(err, errlen, "[twilio] public_url \"%.200s\" must start with http:// or "
+			"https:// (the URL Twilio is given, e.g. https://voice.example.com)", url);
+		return -1;
+	}
+	for (p = url; *p; p++) {
+		if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '?' || *p == '#' ||
+		    *p == '"' || *p == '<' || *p == '>' || *p == '\\') {
+			set_err(err, errlen, "[twilio] public_url \"%.200s\": character '%c' is "
+				"not allowed (no spaces, query or fragment)", url,
+				(unsigned char)*p > ' ' ? *p : '?');
+			return -1;
+		}
+	}
+	end = host + strcspn(host, "/");
+	if (memchr(host, '@', (size_t)(end - host))) {
+		set_err(err, errlen, "[twilio] public_url \"%.200s\": user information is not "
+			"allowed", url);
+		return -1;
+	}
+	colon = *host == '[' ? memchr(host, ']', (size_t)(end - host)) : host;
+	if (!colon) {
+		set_err(err, errlen, "[twilio] public_url \"%.200s\": unterminated IPv6 address",
+			url);
+		return -1;
+	}
+	colon = memchr(colon, ':', (size_t)(end - colon));
+	if ((colon ? colon : end) == host) {
+		set_err(err, errlen, "[twilio] public_url \"%.200s\" has no host name", url);
+		return -1;
+	}
+	if (colon) {
+		size_t plen = (size_t)(end - colon - 1);
+		long port = 0;
+
+		for (p = colon + 1; p < end && *p >= '0' && *p <= '9'; p++)
+			port = port * 10 + (*p - '0');
+		if (plen == 0 || plen > 5 || p != end || port < 1 || port > 65535) {
+			set_err(err, errlen, "[twilio] public_url \"%.200s\": bad port (1 .. 65535)",
+				url);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int config_check(const struct config *cfg, char *err, size_t errlen)
+{
+	if (err && errlen)
+		err[0] = '\0';
+	if (cfg->validate && cfg->auth_token[0] == '\0') {
+		set_err(err, errlen, "[twilio] validate = yes but auth_token is empty: set "
+			"auth_token to your Twilio auth token, or set validate = no for local "
+			"development (requests are then not authenticated)");
+		return -1;
+	}
+	return check_public_url(cfg->public_url, err, errlen);
+}

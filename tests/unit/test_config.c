@@ -1,0 +1,335 @@
+/* test_config: defaults, every key read from a file, and a table of bad files, each with the
+ * exact "PATH:LINE: message" it must give; then config_check and config_path. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "config.h"
+
+static char dir[] = "/tmp/test_config.XXXXXX";
+static char path[256];
+
+static void write_file(const char *text, size_t len)
+{
+	FILE *fp = fopen(path, "w");
+
+	fwrite(text, 1, len, fp);
+	fclose(fp);
+}
+
+static void test_defaults(void)
+{
+	struct config c;
+
+	memset(&c, 0x55, sizeof(c));
+	config_defaults(&c);
+	CHECK_STR(c.public_url, "http://127.0.0.1:8080");
+	CHECK_STR(c.auth_token, "");
+	CHECK(c.validate == 1);
+	CHECK_STR(c.log_dir, "/var/log/callpipe");
+	CHECK_STR(c.templates_dir, "/usr/local/share/callpipe/twiml-templates");
+	CHECK(c.max_body == 65536);
+	CHECK(c.threads == 8);
+	CHECK_STR(c.fcgi_listen, "");
+	CHECK_STR(c.ws_listen, "127.0.0.1:8081");
+	CHECK_STR(c.mode, "echo");
+	CHECK(c.max_message == 65536);
+	CHECK(c.idle_seconds == 30);
+	CHECK(c.echo_mark_every == 0);
+	CHECK(c.drain_seconds == 10);
+	CHECK(c.max_calls == 4096);
+	CHECK(c.max_queue_bytes == 1048576);
+}
+
+static void test_full_file(void)
+{
+	static const char text[] =
+		"; callpipe.conf used by the unit test\n"
+		"# both comment styles\n"
+		"\n"
+		"[twilio]\n"
+		"public_url = https://voice.example.com/base//\n"
+		"auth_token = abc123   ; inline comment\n"
+		"validate = No\n"
+		"[log]\n"
+		"  dir = /srv/calls\n"
+		"[fcgi]\n"
+		"templates=/etc/callpipe/templates\r\n"
+		"max_body = 1024\n"
+		"threads = 256\n"
+		"listen = 127.0.0.1:9000\n"
+		"[ws]\n"
+		"\tlisten = 0.0.0.0:9001\n"
+		"mode = agent-2_x\n"
+		"max_message = 16777216\n"
+		"idle_seconds = 86400\n"
+		"echo_mark_every = 50\n"
+		"drain_seconds = 0\n"
+		"max_calls = 1\n"
+		"max_queue_bytes = 4096\n"
+		"[twilio]\n"
+		"validate = on\n";   /* a section may come back; the last value wins */
+	struct config c;
+	char err[512];
+
+	write_file(text, sizeof(text) - 1);
+	CHECK(config_load(&c, path, err, sizeof(err)) == 0);
+	if (err[0])
+		printf("#   error: %s\n", err);
+	CHECK_STR(c.public_url, "https://voice.example.com/base");
+	CHECK_STR(c.auth_token, "abc123");
+	CHECK(c.validate == 1);
+	CHECK_STR(c.log_dir, "/srv/calls");
+	CHECK_STR(c.templates_dir, "/etc/callpipe/templates");
+	CHECK(c.max_body == 1024);
+	CHECK(c.threads == 256);
+	CHECK_STR(c.fcgi_listen, "127.0.0.1:9000");
+	CHECK_STR(c.ws_listen, "0.0.0.0:9001");
+	CHECK_STR(c.mode, "agent-2_x");
+	CHECK(c.max_message == 16777216);
+	CHECK(c.idle_seconds == 86400);
+	CHECK(c.echo_mark_every == 50);
+	CHECK(c.drain_seconds == 0);
+	CHECK(c.max_calls == 1);
+	CHECK(c.max_queue_bytes == 4096);
+
+	/* An empty file gives the defaults. */
+	write_file("", 0);
+	CHECK(config_load(&c, path, err, sizeof(err)) == 0);
+	CHECK_STR(c.mode, "echo");
+	CHECK(c.validate == 1);
+}
+
+static void test_booleans(void)
+{
+	static const struct {
+		const char *v;
+		int want;
+	} b[] = {
+		{"yes", 1}, {"no", 0}, {"true", 1}, {"false", 0}, {"on", 1}, {"off", 0},
+		{"1", 1}, {"0", 0}, {"YES", 1}, {"False", 0}, {"oN", 1},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(b) / sizeof(b[0]); i++) {
+		char text[64], err[512], msg[64];
+		struct config c;
+
+		snprintf(text, sizeof(text), "[twilio]\nvalidate = %s\n", b[i].v);
+		write_file(text, strlen(text));
+		snprintf(msg, sizeof(msg), "validate = %s is %d", b[i].v, b[i].want);
+		CHECK_MSG(config_load(&c, path, err, sizeof(err)) == 0 && c.validate == b[i].want,
+			  msg);
+	}
+}
+
+/* Bad files: the message after "PATH:" must be exactly this. */
+static const struct {
+	const char *text;
+	const char *msg;
+} bad[] = {
+	{"[twilio]\npublic_url = x\n[weird]\nkey = 1\n",
+	 "3: unknown section [weird] (known: [twilio] [log] [fcgi] [ws])"},
+	{"[Twilio]\n", "1: unknown section [Twilio] (known: [twilio] [log] [fcgi] [ws])"},
+	{"[twilio]\nauthtoken = x\n", "2: unknown key \"authtoken\" in [twilio]"},
+	{"[log]\nlisten = x\n", "2: unknown key \"listen\" in [log]"},
+	{"dir = /x\n", "1: key \"dir\" before any section (start with [twilio], [log], [fcgi] or [ws])"},
+	{"[twilio]\nvalidate = maybe\n",
+	 "2: [twilio] validate: \"maybe\" is not a boolean (use yes/no, true/false, on/off or 1/0)"},
+	{"[twilio]\nvalidate =\n",
+	 "2: [twilio] validate: \"\" is not a boolean (use yes/no, true/false, on/off or 1/0)"},
+	{"[fcgi]\nthreads = 8x\n", "2: [fcgi] threads: \"8x\" is not a whole number"},
+	{"[fcgi]\nthreads = 1.5\n", "2: [fcgi] threads: \"1.5\" is not a whole number"},
+	{"[fcgi]\nthreads = +3\n", "2: [fcgi] threads: \"+3\" is not a whole number"},
+	{"[fcgi]\nthreads = 0x10\n", "2: [fcgi] threads: \"0x10\" is not a whole number"},
+	{"[fcgi]\nthreads =\n", "2: [fcgi] threads: \"\" is not a whole number"},
+	{"[fcgi]\nthreads = 0\n", "2: [fcgi] threads: 0 is out of range (1 .. 256)"},
+	{"[fcgi]\nthreads = 257\n", "2: [fcgi] threads: 257 is out of range (1 .. 256)"},
+	{"[fcgi]\nthreads = -1\n", "2: [fcgi] threads: -1 is out of range (1 .. 256)"},
+	{"[fcgi]\nthreads = 99999999999999999999999\n",
+	 "2: [fcgi] threads: 99999999999999999999999 is out of range (1 .. 256)"},
+	{"[fcgi]\nmax_body = 1023\n", "2: [fcgi] max_body: 1023 is out of range (1024 .. 16777216)"},
+	{"[ws]\nmax_message = 16777217\n",
+	 "2: [ws] max_message: 16777217 is out of range (1024 .. 16777216)"},
+	{"[ws]\nidle_seconds = 0\n", "2: [ws] idle_seconds: 0 is out of range (1 .. 86400)"},
+	{"[ws]\necho_mark_every = -5\n",
+	 "2: [ws] echo_mark_every: -5 is out of range (0 .. 1000000)"},
+	{"[ws]\ndrain_seconds = 3601\n", "2: [ws] drain_seconds: 3601 is out of range (0 .. 3600)"},
+	{"[ws]\nmax_calls = 1000001\n", "2: [ws] max_calls: 1000001 is out of range (1 .. 1000000)"},
+	{"[ws]\nmax_queue_bytes = 100\n",
+	 "2: [ws] max_queue_bytes: 100 is out of range (4096 .. 268435456)"},
+	{"[ws]\nmode = Echo\n",
+	 "2: [ws] mode: \"Echo\" is not a mode name (lower-case letters, digits, '_' and '-')"},
+	{"[ws]\nmode = ../x\n",
+	 "2: [ws] mode: \"../x\" is not a mode name (lower-case letters, digits, '_' and '-')"},
+	{"[ws]\nmode =\n", "2: [ws] mode: must not be empty"},
+	{"[ws]\nmode = abcdefghijabcdefghijabcdefghij12\n",
+	 "2: [ws] mode: value too long (32 characters, at most 31)"},
+	{"[log]\ndir =\n", "2: [log] dir: must not be empty"},
+	{"[twilio]\npublic_url =\n", "2: [twilio] public_url: must not be empty"},
+	{"[twilio]\njust some words\n",
+	 "2: syntax error (expected \"key = value\" or \"[section]\")"},
+	{"[twilio\n", "1: syntax error (expected \"key = value\" or \"[section]\")"},
+	/* The first error wins, whoever finds it. */
+	{"[twilio]\nnonsense\nbogus = 1\n",
+	 "2: syntax error (expected \"key = value\" or \"[section]\")"},
+	{"[twilio]\nbogus = 1\nnonsense\n", "2: unknown key \"bogus\" in [twilio]"},
+	/* An indented line is a key of its own, never the continuation of the one above. */
+	{"[twilio]\nauth_token = a\n  extra = b\n", "3: unknown key \"extra\" in [twilio]"},
+};
+
+static void test_bad_files(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char err[512], want[600];
+		struct config c;
+
+		write_file(bad[i].text, strlen(bad[i].text));
+		snprintf(want, sizeof(want), "%s:%s", path, bad[i].msg);
+		CHECK_MSG(config_load(&c, path, err, sizeof(err)) == -1, bad[i].msg);
+		CHECK_STR(err, want);
+	}
+}
+
+static void test_lengths(void)
+{
+	char *text = malloc(4096), err[512], want[600];
+	struct config c;
+	int n;
+
+	/* CONFIG_STR_MAX - 1 characters fit; one more is "value too long". */
+	n = snprintf(text, 4096, "[log]\ndir = /%0*d\n", CONFIG_STR_MAX - 2, 0);
+	write_file(text, (size_t)n);
+	CHECK(config_load(&c, path, err, sizeof(err)) == 0 &&
+	      strlen(c.log_dir) == CONFIG_STR_MAX - 1);
+	n = snprintf(text, 4096, "[log]\ndir = /%0*d\n", CONFIG_STR_MAX - 1, 0);
+	write_file(text, (size_t)n);
+	CHECK(config_load(&c, path, err, sizeof(err)) == -1);
+	snprintf(want, sizeof(want), "%s:2: [log] dir: value too long (512 characters, at most 511)",
+		 path);
+	CHECK_STR(err, want);
+	/* A line too long to be read whole is refused, and the next line keeps its number. */
+	n = snprintf(text, 4096, "[log]\n; %02000d\nbogus = 1\n", 0);
+	write_file(text, (size_t)n);
+	CHECK(config_load(&c, path, err, sizeof(err)) == -1);
+	snprintf(want, sizeof(want), "%s:2: line too long (over 1024 characters)", path);
+	CHECK_STR(err, want);
+	write_file("[log]\ndir = /a\0b\n", 17);
+	CHECK(config_load(&c, path, err, sizeof(err)) == -1);
+	snprintf(want, sizeof(want), "%s:2: NUL byte in line", path);
+	CHECK_STR(err, want);
+	free(text);
+}
+
+static void test_open_errors(void)
+{
+	char err[512], want[600], missing[300];
+	struct config c;
+
+	snprintf(missing, sizeof(missing), "%s/missing.conf", dir);
+	CHECK(config_load(&c, missing, err, sizeof(err)) == -1);
+	snprintf(want, sizeof(want), "%s: No such file or directory", missing);
+	CHECK_STR(err, want);
+	CHECK(config_load(&c, dir, err, sizeof(err)) == -1);
+	snprintf(want, sizeof(want), "%s: Is a directory", dir);
+	CHECK_STR(err, want);
+	/* A failed load still leaves the defaults, never garbage. */
+	CHECK_STR(c.mode, "echo");
+}
+
+static void test_check(void)
+{
+	static const struct {
+		const char *url;
+		int ok;
+	} urls[] = {
+		{"https://voice.example.com", 1},
+		{"http://127.0.0.1:8080", 1},
+		{"https://voice.example.com:8443/callpipe", 1},
+		{"https://[::1]:8443", 1},
+		{"https://h", 1},
+		{"ftp://voice.example.com", 0},
+		{"voice.example.com", 0},
+		{"https://", 0},
+		{"https://:8080", 0},
+		{"https:///path", 0},
+		{"https://h:0", 0},
+		{"https://h:65536", 0},
+		{"https://h:", 0},
+		{"https://h:80x", 0},
+		{"https://h/a b", 0},
+		{"https://h/?q=1", 0},
+		{"https://h/#frag", 0},
+		{"https://user@h", 0},
+		{"https://[::1", 0},
+	};
+	struct config c;
+	char err[512];
+	size_t i;
+
+	config_defaults(&c);
+	CHECK(config_check(&c, err, sizeof(err)) == -1);
+	CHECK_STR(err, "[twilio] validate = yes but auth_token is empty: set auth_token to your "
+		  "Twilio auth token, or set validate = no for local development (requests are "
+		  "then not authenticated)");
+	c.validate = 0;
+	CHECK(config_check(&c, err, sizeof(err)) == 0);
+	c.validate = 1;
+	snprintf(c.auth_token, sizeof(c.auth_token), "secret");
+	CHECK(config_check(&c, err, sizeof(err)) == 0);
+	for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+		char msg[128];
+
+		snprintf(c.public_url, sizeof(c.public_url), "%s", urls[i].url);
+		snprintf(msg, sizeof(msg), "public_url %s %s", urls[i].url,
+			 urls[i].ok ? "accepted" : "refused");
+		CHECK_MSG((config_check(&c, err, sizeof(err)) == 0) == urls[i].ok, msg);
+		if (!urls[i].ok)
+			CHECK_MSG(strncmp(err, "[twilio] public_url", 19) == 0,
+				  "the message names [twilio] public_url");
+	}
+	/* The trailing slash is gone after loading, so "https://h/" checks as "https://h". */
+	write_file("[twilio]\npublic_url = https://h/\nvalidate = no\n", 46);
+	CHECK(config_load(&c, path, err, sizeof(err)) == 0 && strcmp(c.public_url, "https://h") == 0);
+	CHECK(config_check(&c, err, sizeof(err)) == 0);
+	/* "https:///" loses its slashes and then has no host. */
+	write_file("[twilio]\npublic_url = https:///\nvalidate = no\n", 46);
+	CHECK(config_load(&c, path, err, sizeof(err)) == 0);
+	CHECK(config_check(&c, err, sizeof(err)) == -1);
+}
+
+static void test_path(void)
+{
+	unsetenv("CALLPIPE_CONF");
+	CHECK(config_path(NULL) == NULL);
+	CHECK_STR(config_path("/etc/x.conf"), "/etc/x.conf");
+	setenv("CALLPIPE_CONF", "", 1);
+	CHECK(config_path(NULL) == NULL);
+	setenv("CALLPIPE_CONF", "/etc/callpipe.conf", 1);
+	CHECK_STR(config_path(NULL), "/etc/callpipe.conf");
+	CHECK_STR(config_path("/a.conf"), "/a.conf");   /* -c wins over the environment */
+	unsetenv("CALLPIPE_CONF");
+}
+
+int main(void)
+{
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/callpipe.conf", dir);
+	test_defaults();
+	test_full_file();
+	test_booleans();
+	test_bad_files();
+	test_lengths();
+	test_open_errors();
+	test_check();
+	test_path();
+	unlink(path);
+	rmdir(dir);
+	return check_done();
+}

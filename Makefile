@@ -22,7 +22,7 @@ WARN     := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wmissing-prototypes \
             -Wstrict-prototypes -Wpointer-arith -Wvla
 CFLAGS   ?= $(OPT) -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP \
-             -Icommon -Iwshelper $(PKG_CFLAGS)
+             -Icommon -Ifcgi -Iwshelper $(PKG_CFLAGS)
 ALL_LDFLAGS = $(SANFLAGS) -Wl,--as-needed $(LDFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -lpthread -lm
 
@@ -90,7 +90,7 @@ FUZZ_LIB_SRC := $(COMMON_SRC) $(WS_SRC) $(FCGI_SRC)
 build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC) $(wildcard common/*.h wshelper/*.h fcgi/*.h)
 	@mkdir -p $(@D)
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-	  -Icommon -Iwshelper $(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(LDLIBS_ALL)
+	  -Icommon -Ifcgi -Iwshelper $(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(LDLIBS_ALL)
 
 fuzz-build: deps
 	@$(MAKE) --no-print-directory $(FUZZERS)

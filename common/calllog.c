@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "calllog.h"
+#include "strutil.h"
 
 /* No single value may take more than this, so one long value cannot crowd out the pairs
  * after it (sig=, reason=…); the line as a whole is still capped at CALLLOG_LINE_MAX. */
@@ -38,12 +39,9 @@ int calllog_valid_callsid(const char *sid)
 
 	if (!sid || sid[0] != 'C' || sid[1] != 'A')
 		return 0;
-	for (i = 2; i < 34; i++) {
-		char c = sid[i];
-
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+	for (i = 2; i < 34; i++)
+		if (strutil_hexval((unsigned char)sid[i]) < 0)
 			return 0;
-	}
 	return sid[34] == '\0';
 }
 
@@ -80,38 +78,16 @@ int calllog_prepare_dir(const char *dir, char *err, size_t errlen)
 	return 0;
 }
 
-/* Length of the valid UTF-8 sequence at S (N bytes available), or 0 when it is not one.
- * Unicode Table 3-7: no overlongs, no surrogates, nothing above U+10FFFF. */
+/* Length of the valid UTF-8 sequence at S (N bytes available, S[0] >= 0x80), or 0 when it
+ * is not one (strutil_utf8_len: no overlongs, no surrogates, nothing above U+10FFFF). */
 static size_t utf8_len(const unsigned char *s, size_t n)
 {
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t need, i;
+	size_t len = strutil_utf8_len(s, n);
 
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		need = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		need = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		need = 4;
-	else
-		return 0;
-	if (s[0] == 0xe0)
-		lo = 0xa0;
-	else if (s[0] == 0xed)
-		hi = 0x9f;
-	else if (s[0] == 0xf0)
-		lo = 0x90;
-	else if (s[0] == 0xf4)
-		hi = 0x8f;
-	if (n < need || s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < need; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
 	/* C1 controls (U+0080..U+009F) act on terminals like ESC does: escape them too. */
-	if (s[0] == 0xc2 && s[1] <= 0x9f)
+	if (len == 2 && s[0] == 0xc2 && s[1] <= 0x9f)
 		return 0;
-	return need;
+	return len;
 }
 
 /* 1 when V must be quoted: empty, or holding a byte that is not plain printable ASCII or a

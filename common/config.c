@@ -13,6 +13,7 @@
 #include <ini.h>
 
 #include "config.h"
+#include "strutil.h"
 
 /* Longest physical line: a CONFIG_STR_MAX value, a key, spaces and a comment fit easily. */
 #define CONFIG_LINE_MAX 1024
@@ -67,20 +68,6 @@ struct load_ctx {
 	char msg[256];  /* its message, without "PATH:LINE: " */
 	int read_errno;
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static void ctx_err(struct load_ctx *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -309,7 +296,7 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 	if (err && errlen)
 		err[0] = '\0';
 	if (!path) {
-		set_err(err, errlen, "no configuration file given");
+		strutil_seterr(err, errlen, "no configuration file given");
 		return -1;
 	}
 	memset(&c, 0, sizeof(c));
@@ -317,11 +304,11 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 	c.path = path;
 	c.fp = fopen(path, "re");
 	if (!c.fp) {
-		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		strutil_seterr(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fileno(c.fp), &st) == 0 && S_ISDIR(st.st_mode)) {
-		set_err(err, errlen, "%s: %s", path, strerror(EISDIR));
+		strutil_seterr(err, errlen, "%s: %s", path, strerror(EISDIR));
 		fclose(c.fp);
 		return -1;
 	}
@@ -332,21 +319,21 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 	rc = ini_parse_stream(read_line, &c, on_key, &c);
 	fclose(c.fp);
 	if (c.read_errno) {
-		set_err(err, errlen, "%s: %s", path, strerror(c.read_errno));
+		strutil_seterr(err, errlen, "%s: %s", path, strerror(c.read_errno));
 		return -1;
 	}
 	if (rc > 0 && (!c.err_line || rc < c.err_line)) {
 		/* inih found a line it cannot parse before any error of ours. */
-		set_err(err, errlen, "%s:%d: syntax error (expected \"key = value\" or "
-			"\"[section]\")", path, rc);
+		strutil_seterr(err, errlen, "%s:%d: syntax error (expected \"key = value\" or "
+			       "\"[section]\")", path, rc);
 		return -1;
 	}
 	if (c.err_line) {
-		set_err(err, errlen, "%s:%d: %s", path, c.err_line, c.msg);
+		strutil_seterr(err, errlen, "%s:%d: %s", path, c.err_line, c.msg);
 		return -1;
 	}
 	if (rc != 0) {
-		set_err(err, errlen, "%s: cannot parse (inih error %d)", path, rc);
+		strutil_seterr(err, errlen, "%s: cannot parse (inih error %d)", path, rc);
 		return -1;
 	}
 	/* public_url is a base the programs append paths to. */
@@ -379,34 +366,35 @@ static int check_public_url(const char *url, char *err, size_t errlen)
 	else if (strncmp(url, "http://", 7) == 0)
 		host = url + 7;
 	else {
-		set_err(err, errlen, "[twilio] public_url \"%.200s\" must start with http:// or "
-			"https:// (the URL Twilio is given, e.g. https://voice.example.com)", url);
+		strutil_seterr(err, errlen, "[twilio] public_url \"%.200s\" must start with "
+			       "http:// or https:// (the URL Twilio is given, e.g. "
+			       "https://voice.example.com)", url);
 		return -1;
 	}
 	for (p = url; *p; p++) {
 		if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '?' || *p == '#' ||
 		    *p == '"' || *p == '<' || *p == '>' || *p == '\\') {
-			set_err(err, errlen, "[twilio] public_url \"%.200s\": character '%c' is "
-				"not allowed (no spaces, query or fragment)", url,
-				(unsigned char)*p > ' ' ? *p : '?');
+			strutil_seterr(err, errlen, "[twilio] public_url \"%.200s\": character "
+				       "'%c' is not allowed (no spaces, query or fragment)", url,
+				       (unsigned char)*p > ' ' ? *p : '?');
 			return -1;
 		}
 	}
 	end = host + strcspn(host, "/");
 	if (memchr(host, '@', (size_t)(end - host))) {
-		set_err(err, errlen, "[twilio] public_url \"%.200s\": user information is not "
-			"allowed", url);
+		strutil_seterr(err, errlen, "[twilio] public_url \"%.200s\": user information "
+			       "is not allowed", url);
 		return -1;
 	}
 	colon = *host == '[' ? memchr(host, ']', (size_t)(end - host)) : host;
 	if (!colon) {
-		set_err(err, errlen, "[twilio] public_url \"%.200s\": unterminated IPv6 address",
-			url);
+		strutil_seterr(err, errlen,
+			       "[twilio] public_url \"%.200s\": unterminated IPv6 address", url);
 		return -1;
 	}
 	colon = memchr(colon, ':', (size_t)(end - colon));
 	if ((colon ? colon : end) == host) {
-		set_err(err, errlen, "[twilio] public_url \"%.200s\" has no host name", url);
+		strutil_seterr(err, errlen, "[twilio] public_url \"%.200s\" has no host name", url);
 		return -1;
 	}
 	if (colon) {
@@ -416,8 +404,8 @@ static int check_public_url(const char *url, char *err, size_t errlen)
 		for (p = colon + 1; p < end && *p >= '0' && *p <= '9'; p++)
 			port = port * 10 + (*p - '0');
 		if (plen == 0 || plen > 5 || p != end || port < 1 || port > 65535) {
-			set_err(err, errlen, "[twilio] public_url \"%.200s\": bad port (1 .. 65535)",
-				url);
+			strutil_seterr(err, errlen, "[twilio] public_url \"%.200s\": bad port "
+				       "(1 .. 65535)", url);
 			return -1;
 		}
 	}
@@ -429,9 +417,9 @@ int config_check(const struct config *cfg, char *err, size_t errlen)
 	if (err && errlen)
 		err[0] = '\0';
 	if (cfg->validate && cfg->auth_token[0] == '\0') {
-		set_err(err, errlen, "[twilio] validate = yes but auth_token is empty: set "
-			"auth_token to your Twilio auth token, or set validate = no for local "
-			"development (requests are then not authenticated)");
+		strutil_seterr(err, errlen, "[twilio] validate = yes but auth_token is empty: set "
+			       "auth_token to your Twilio auth token, or set validate = no for "
+			       "local development (requests are then not authenticated)");
 		return -1;
 	}
 	return check_public_url(cfg->public_url, err, errlen);

@@ -1,42 +1,16 @@
 /* form: strict application/x-www-form-urlencoded parsing (WHATWG URL §5.1, with errors instead
  * of guesses) for webhook bodies and query strings; one allocation holds every decoded string. */
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "form.h"
+#include "strutil.h"
 
 struct form {
 	size_t n;
 	struct form_pair *pairs;   /* points into the same allocation */
 	char *strings;             /* decoded names and values, NUL-terminated */
 };
-
-static void form_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void form_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Decode TEXT[start, end) into DST (NUL-terminated); returns the next free byte of DST, or
  * NULL with err filled. WHAT is "name" or "value" for the messages. */
@@ -49,24 +23,26 @@ static char *decode_part(const char *text, size_t start, size_t end, char *dst,
 		unsigned char c = (unsigned char)text[i];
 
 		if (c == '%') {
-			int hi = i + 1 < end ? hexval((unsigned char)text[i + 1]) : -1;
-			int lo = i + 2 < end ? hexval((unsigned char)text[i + 2]) : -1;
+			int hi = i + 1 < end ? strutil_hexval((unsigned char)text[i + 1]) : -1;
+			int lo = i + 2 < end ? strutil_hexval((unsigned char)text[i + 2]) : -1;
 
 			if (hi < 0 || lo < 0) {
-				form_err(err, errlen, "invalid percent-escape at offset %zu", i);
+				strutil_seterr(err, errlen, "invalid percent-escape at offset %zu",
+					       i);
 				return NULL;
 			}
 			c = (unsigned char)(hi << 4 | lo);
 			if (c == 0) {
 				/* A NUL would silently cut the C string every caller sees. */
-				form_err(err, errlen, "NUL byte (%%00) in %s at offset %zu", what, i);
+				strutil_seterr(err, errlen, "NUL byte (%%00) in %s at offset %zu",
+					       what, i);
 				return NULL;
 			}
 			i += 2;
 		} else if (c == '+') {
 			c = ' ';
 		} else if (c == 0) {
-			form_err(err, errlen, "NUL byte in %s at offset %zu", what, i);
+			strutil_seterr(err, errlen, "NUL byte in %s at offset %zu", what, i);
 			return NULL;
 		}
 		*dst++ = (char)c;
@@ -84,19 +60,20 @@ struct form *form_parse(const char *text, size_t len, char *err, size_t errlen)
 	if (err && errlen)
 		err[0] = '\0';
 	if (len > FORM_MAX_INPUT) {
-		form_err(err, errlen, "input too large (%zu bytes, at most %u)", len,
-			 FORM_MAX_INPUT);
+		strutil_seterr(err, errlen, "input too large (%zu bytes, at most %u)", len,
+			       FORM_MAX_INPUT);
 		return NULL;
 	}
 	if (len && !text) {
-		form_err(err, errlen, "no input");
+		strutil_seterr(err, errlen, "no input");
 		return NULL;
 	}
 	/* Count non-empty segments first, so one allocation holds everything. */
 	for (seg = 0, i = 0; i <= len; i++) {
 		if (i == len || text[i] == '&') {
 			if (i > seg && ++npairs > FORM_MAX_PAIRS) {
-				form_err(err, errlen, "too many parameters (over %d)", FORM_MAX_PAIRS);
+				strutil_seterr(err, errlen, "too many parameters (over %d)",
+					       FORM_MAX_PAIRS);
 				return NULL;
 			}
 			seg = i + 1;
@@ -105,7 +82,7 @@ struct form *form_parse(const char *text, size_t len, char *err, size_t errlen)
 	/* Decoded strings never grow: LEN bytes plus two NULs per pair. */
 	f = malloc(sizeof(*f) + npairs * sizeof(struct form_pair) + len + 2 * npairs + 1);
 	if (!f) {
-		form_err(err, errlen, "out of memory");
+		strutil_seterr(err, errlen, "out of memory");
 		return NULL;
 	}
 	f->n = 0;
@@ -131,7 +108,7 @@ struct form *form_parse(const char *text, size_t len, char *err, size_t errlen)
 		if (!dst)
 			goto fail;
 		if (p->name[0] == '\0') {
-			form_err(err, errlen, "empty parameter name at offset %zu", seg);
+			strutil_seterr(err, errlen, "empty parameter name at offset %zu", seg);
 			goto fail;
 		}
 		p->value = dst;

@@ -1,9 +1,8 @@
 /* tmpl: renders TwiML templates, replacing {{Name}} by the XML-escaped value of Name (XML 1.0
  * §2.2 Char and §2.4 escapes); the template text itself is trusted and copied as it is. */
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
+#include "strutil.h"
 #include "tmpl.h"
 
 /* U+FFFD REPLACEMENT CHARACTER, for each invalid UTF-8 sequence in a value. */
@@ -25,54 +24,19 @@ static void emit(struct out *o, const char *s, size_t n)
 	o->len += n;
 }
 
-static void tmpl_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void tmpl_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-/* Length of the longest valid prefix of a UTF-8 sequence at S (N bytes left) and whether it
- * is complete: returns the full length for a valid character, else the number of bytes that
- * form the "maximal subpart" (Unicode §3.9, U+FFFD substitution), at least 1, as -len. */
+/* The character at S (N bytes left): its length when it is copied as it is, or -len when
+ * those LEN bytes become one U+FFFD: the "maximal subpart" of an ill-formed sequence
+ * (Unicode §3.9, U+FFFD substitution), at least 1, or a character XML forbids. */
 static long utf8_seq(const unsigned char *s, size_t n)
 {
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t need, i;
+	size_t len = strutil_utf8_len(s, n);
 
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		need = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		need = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		need = 4;
-	else
-		return -1;   /* continuation byte, C0/C1 (overlong lead) or F5..FF */
-	if (s[0] == 0xe0)
-		lo = 0xa0;   /* overlong 3-byte forms */
-	else if (s[0] == 0xed)
-		hi = 0x9f;   /* UTF-16 surrogates D800..DFFF */
-	else if (s[0] == 0xf0)
-		lo = 0x90;   /* overlong 4-byte forms */
-	else if (s[0] == 0xf4)
-		hi = 0x8f;   /* above U+10FFFF */
-	for (i = 1; i < need; i++) {
-		if (i >= n || s[i] < (i == 1 ? lo : 0x80) || s[i] > (i == 1 ? hi : 0xbf))
-			return -(long)i;
-	}
+	if (!len)
+		return -(long)strutil_utf8_subpart(s, n);
 	/* XML 1.0 Char excludes U+FFFE and U+FFFF: a parser would reject the document. */
-	if (s[0] == 0xef && s[1] == 0xbf && (s[2] == 0xbe || s[2] == 0xbf))
+	if (len == 3 && s[0] == 0xef && s[1] == 0xbf && (s[2] == 0xbe || s[2] == 0xbf))
 		return -3;
-	return (long)need;
+	return (long)len;
 }
 
 /* Append the escaped form of the NUL-terminated IN. */
@@ -161,12 +125,12 @@ long tmpl_render(const char *text, size_t len, tmpl_lookup_fn lookup, void *ctx,
 	if (err && errlen)
 		err[0] = '\0';
 	if (!out || cap == 0) {
-		tmpl_err(err, errlen, "no output buffer");
+		strutil_seterr(err, errlen, "no output buffer");
 		return -1;
 	}
 	out[0] = '\0';
 	if (len && !text) {
-		tmpl_err(err, errlen, "no template");
+		strutil_seterr(err, errlen, "no template");
 		return -1;
 	}
 	while (i < len) {
@@ -179,7 +143,7 @@ long tmpl_render(const char *text, size_t len, tmpl_lookup_fn lookup, void *ctx,
 			continue;
 		}
 		if (text[i] == '\0') {
-			tmpl_err(err, errlen, "line %zu: NUL byte in template", line);
+			strutil_seterr(err, errlen, "line %zu: NUL byte in template", line);
 			goto fail;
 		}
 		if (text[i] != '{' || i + 1 >= len || text[i + 1] != '{') {
@@ -198,24 +162,24 @@ long tmpl_render(const char *text, size_t len, tmpl_lookup_fn lookup, void *ctx,
 		while (p < len && (text[p] == ' ' || text[p] == '\t'))
 			p++;
 		if (p >= len) {
-			tmpl_err(err, errlen, "line %zu: unterminated {{", line);
+			strutil_seterr(err, errlen, "line %zu: unterminated {{", line);
 			goto fail;
 		}
 		if (namelen == 0) {
-			tmpl_err(err, errlen, "line %zu: {{ without a variable name (names are "
-				 "letters, digits, '_', '.' and '-')", line);
+			strutil_seterr(err, errlen, "line %zu: {{ without a variable name (names "
+				       "are letters, digits, '_', '.' and '-')", line);
 			goto fail;
 		}
 		if (p + 1 >= len || text[p] != '}' || text[p + 1] != '}') {
 			if (text[p] == '\n' || (text[p] == '}' && p + 1 >= len))
-				tmpl_err(err, errlen, "line %zu: unterminated {{%.*s", line,
-					 (int)namelen, text + name);
+				strutil_seterr(err, errlen, "line %zu: unterminated {{%.*s", line,
+					       (int)namelen, text + name);
 			else
-				tmpl_err(err, errlen, "line %zu: invalid character '%c' in {{%.*s "
-					 "(expected }})", line,
-					 (unsigned char)text[p] >= 0x20 &&
-					 (unsigned char)text[p] < 0x7f ? text[p] : '?',
-					 (int)namelen, text + name);
+				strutil_seterr(err, errlen, "line %zu: invalid character '%c' in "
+					       "{{%.*s (expected }})", line,
+					       (unsigned char)text[p] >= 0x20 &&
+					       (unsigned char)text[p] < 0x7f ? text[p] : '?',
+					       (int)namelen, text + name);
 			goto fail;
 		}
 		value = lookup ? lookup(ctx, text + name, namelen) : NULL;
@@ -225,7 +189,7 @@ long tmpl_render(const char *text, size_t len, tmpl_lookup_fn lookup, void *ctx,
 	}
 	emit(&o, text + lit, len - lit);
 	if (o.overflow) {
-		tmpl_err(err, errlen, "output exceeds %zu bytes", cap - 1);
+		strutil_seterr(err, errlen, "output exceeds %zu bytes", cap - 1);
 		goto fail;
 	}
 	out[o.len] = '\0';

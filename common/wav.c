@@ -2,13 +2,13 @@
  * rate from 4 to 192 kHz) into 8 kHz mono samples, raw µ-law files, and 8 kHz PCM16 output. */
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "g711.h"
+#include "strutil.h"
 #include "wav.h"
 
 #define WAVE_FORMAT_PCM 0x0001
@@ -22,20 +22,6 @@
  * xxxxxxxx-0000-0010-8000-00aa00389b71 (mmreg.h KSDATAFORMAT_SUBTYPE_*). */
 static const uint8_t guid_tail[14] = {0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00,
 				      0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71};
-
-static void wav_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void wav_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static uint32_t le32(const uint8_t *p)
 {
@@ -105,13 +91,14 @@ static int convert(struct src *s, unsigned rate, int16_t **out, size_t *n, const
 	/* ceil(frames * 8000 / rate): the last output sample still lies inside the input. */
 	nout = (s->frames * OUT_RATE + rate - 1) / rate;
 	if (nout > WAV_MAX_SAMPLES_8K) {
-		wav_err(err, errlen, "%s: too long (%llu s at 8 kHz; at most %u s)", path,
-			(unsigned long long)(nout / OUT_RATE), WAV_MAX_SAMPLES_8K / OUT_RATE);
+		strutil_seterr(err, errlen, "%s: too long (%llu s at 8 kHz; at most %u s)", path,
+			       (unsigned long long)(nout / OUT_RATE),
+			       WAV_MAX_SAMPLES_8K / OUT_RATE);
 		return -1;
 	}
 	o = malloc((size_t)(nout ? nout : 1) * sizeof(*o));
 	if (!o) {
-		wav_err(err, errlen, "%s: out of memory", path);
+		strutil_seterr(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
 	if (nout) {
@@ -140,7 +127,7 @@ static int convert(struct src *s, unsigned rate, int16_t **out, size_t *n, const
 	return 0;
 ioerr:
 	free(o);
-	wav_err(err, errlen, "%s: read error in the data chunk", path);
+	strutil_seterr(err, errlen, "%s: read error in the data chunk", path);
 	return -1;
 }
 
@@ -153,13 +140,13 @@ static int load_raw(FILE *fp, uint64_t size, const char *path, int16_t **out, si
 	size_t i = 0, got, k;
 
 	if (size > WAV_MAX_SAMPLES_8K) {
-		wav_err(err, errlen, "%s: too long for raw µ-law (%llu bytes; at most %u)", path,
-			(unsigned long long)size, WAV_MAX_SAMPLES_8K);
+		strutil_seterr(err, errlen, "%s: too long for raw µ-law (%llu bytes; at most %u)",
+			       path, (unsigned long long)size, WAV_MAX_SAMPLES_8K);
 		return -1;
 	}
 	o = malloc((size_t)(size ? size : 1) * sizeof(*o));
 	if (!o) {
-		wav_err(err, errlen, "%s: out of memory", path);
+		strutil_seterr(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
 	rewind(fp);
@@ -169,7 +156,7 @@ static int load_raw(FILE *fp, uint64_t size, const char *path, int16_t **out, si
 	}
 	if (i != size) {
 		free(o);
-		wav_err(err, errlen, "%s: read error", path);
+		strutil_seterr(err, errlen, "%s: read error", path);
 		return -1;
 	}
 	*out = o;
@@ -184,7 +171,7 @@ static int parse_fmt(const uint8_t *body, uint32_t len, struct src *s, unsigned 
 	unsigned format, bits, align;
 
 	if (len < 16) {
-		wav_err(err, errlen, "%s: fmt chunk too short (%u bytes)", path, len);
+		strutil_seterr(err, errlen, "%s: fmt chunk too short (%u bytes)", path, len);
 		return -1;
 	}
 	format = le16(body);
@@ -195,44 +182,47 @@ static int parse_fmt(const uint8_t *body, uint32_t len, struct src *s, unsigned 
 	if (format == WAVE_FORMAT_EXTENSIBLE) {
 		/* cbSize (2), wValidBitsPerSample (2), dwChannelMask (4), SubFormat GUID (16). */
 		if (len < 40 || le16(body + 16) < 22) {
-			wav_err(err, errlen, "%s: WAVE_FORMAT_EXTENSIBLE fmt chunk too short", path);
+			strutil_seterr(err, errlen,
+				       "%s: WAVE_FORMAT_EXTENSIBLE fmt chunk too short", path);
 			return -1;
 		}
 		if (memcmp(body + 26, guid_tail, sizeof(guid_tail)) != 0) {
-			wav_err(err, errlen, "%s: unsupported WAVE_FORMAT_EXTENSIBLE sub-format",
-				path);
+			strutil_seterr(err, errlen,
+				       "%s: unsupported WAVE_FORMAT_EXTENSIBLE sub-format", path);
 			return -1;
 		}
 		format = le16(body + 24);
 	}
 	if (format != WAVE_FORMAT_PCM && format != WAVE_FORMAT_MULAW) {
-		wav_err(err, errlen, "%s: unsupported format %u (PCM and µ-law only)", path,
-			format);
+		strutil_seterr(err, errlen, "%s: unsupported format %u (PCM and µ-law only)", path,
+			       format);
 		return -1;
 	}
 	if (format == WAVE_FORMAT_PCM && bits != 8 && bits != 16) {
-		wav_err(err, errlen, "%s: unsupported PCM sample size %u bits (8 or 16 only)",
-			path, bits);
+		strutil_seterr(err, errlen, "%s: unsupported PCM sample size %u bits "
+			       "(8 or 16 only)", path, bits);
 		return -1;
 	}
 	if (format == WAVE_FORMAT_MULAW && bits != 8) {
-		wav_err(err, errlen, "%s: µ-law with %u bits per sample (must be 8)", path, bits);
+		strutil_seterr(err, errlen, "%s: µ-law with %u bits per sample (must be 8)", path,
+			       bits);
 		return -1;
 	}
 	if (s->channels != 1 && s->channels != 2) {
-		wav_err(err, errlen, "%s: %u channels (1 or 2 only)", path, s->channels);
+		strutil_seterr(err, errlen, "%s: %u channels (1 or 2 only)", path, s->channels);
 		return -1;
 	}
 	if (*rate < RATE_MIN || *rate > RATE_MAX) {
-		wav_err(err, errlen, "%s: sample rate %u Hz out of range (%d .. %d)", path, *rate,
-			RATE_MIN, RATE_MAX);
+		strutil_seterr(err, errlen, "%s: sample rate %u Hz out of range (%d .. %d)", path,
+			       *rate, RATE_MIN, RATE_MAX);
 		return -1;
 	}
 	s->format = format;
 	s->bytes = bits / 8;
 	if (align != s->channels * s->bytes) {
-		wav_err(err, errlen, "%s: block align %u does not match %u channel(s) of %u bits",
-			path, align, s->channels, bits);
+		strutil_seterr(err, errlen,
+			       "%s: block align %u does not match %u channel(s) of %u bits", path,
+			       align, s->channels, bits);
 		return -1;
 	}
 	return 0;
@@ -254,11 +244,11 @@ int wav_load_8k(const char *path, int16_t **out, size_t *nsamples, char *err, si
 		err[0] = '\0';
 	fp = fopen(path, "rb");
 	if (!fp) {
-		wav_err(err, errlen, "%s: %s", path, strerror(errno));
+		strutil_seterr(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
-		wav_err(err, errlen, "%s: not a regular file", path);
+		strutil_seterr(err, errlen, "%s: not a regular file", path);
 		goto done;
 	}
 	size = (uint64_t)st.st_size;
@@ -269,7 +259,7 @@ int wav_load_8k(const char *path, int16_t **out, size_t *nsamples, char *err, si
 	}
 	s = calloc(1, sizeof(*s));
 	if (!s) {
-		wav_err(err, errlen, "%s: out of memory", path);
+		strutil_seterr(err, errlen, "%s: out of memory", path);
 		goto done;
 	}
 	s->fp = fp;
@@ -278,23 +268,25 @@ int wav_load_8k(const char *path, int16_t **out, size_t *nsamples, char *err, si
 		uint32_t len;
 
 		if (pos + 8 > size) {
-			wav_err(err, errlen, "%s: no data chunk", path);
+			strutil_seterr(err, errlen, "%s: no data chunk", path);
 			goto done;
 		}
 		if (fread(ch, 1, 8, fp) != 8) {
-			wav_err(err, errlen, "%s: read error", path);
+			strutil_seterr(err, errlen, "%s: read error", path);
 			goto done;
 		}
 		len = le32(ch + 4);
 		pos += 8;
 		if (memcmp(ch, "data", 4) == 0) {
 			if (!have_fmt) {
-				wav_err(err, errlen, "%s: data chunk before the fmt chunk", path);
+				strutil_seterr(err, errlen, "%s: data chunk before the fmt chunk",
+					       path);
 				goto done;
 			}
 			if ((uint64_t)len > size - pos) {
-				wav_err(err, errlen, "%s: truncated: the data chunk claims %u bytes, the "
-					"file holds %llu", path, len, (unsigned long long)(size - pos));
+				strutil_seterr(err, errlen, "%s: truncated: the data chunk claims "
+					       "%u bytes, the file holds %llu", path, len,
+					       (unsigned long long)(size - pos));
 				goto done;
 			}
 			/* A partial frame at the end (a sloppy writer) is ignored. */
@@ -309,32 +301,33 @@ int wav_load_8k(const char *path, int16_t **out, size_t *nsamples, char *err, si
 			for (k = 0; k < 4; k++)
 				id[k] = ch[k] >= 0x20 && ch[k] < 0x7f ? (char)ch[k] : '?';
 			id[4] = '\0';
-			wav_err(err, errlen, "%s: truncated: chunk \"%s\" claims %u bytes, the file "
-				"holds %llu", path, id, len, (unsigned long long)(size - pos));
+			strutil_seterr(err, errlen, "%s: truncated: chunk \"%s\" claims %u bytes, "
+				       "the file holds %llu", path, id, len,
+				       (unsigned long long)(size - pos));
 			goto done;
 		}
 		if (memcmp(ch, "fmt ", 4) == 0) {
 			uint32_t keep = len < sizeof(fmtbody) ? len : (uint32_t)sizeof(fmtbody);
 
 			if (have_fmt) {
-				wav_err(err, errlen, "%s: two fmt chunks", path);
+				strutil_seterr(err, errlen, "%s: two fmt chunks", path);
 				goto done;
 			}
 			memset(fmtbody, 0, sizeof(fmtbody));
 			if (fread(fmtbody, 1, keep, fp) != keep) {
-				wav_err(err, errlen, "%s: read error", path);
+				strutil_seterr(err, errlen, "%s: read error", path);
 				goto done;
 			}
 			if (parse_fmt(fmtbody, len, s, &rate, path, err, errlen) != 0)
 				goto done;
 			have_fmt = 1;
 			if (fseeko(fp, (off_t)(pos + len + (len & 1)), SEEK_SET) != 0) {
-				wav_err(err, errlen, "%s: %s", path, strerror(errno));
+				strutil_seterr(err, errlen, "%s: %s", path, strerror(errno));
 				goto done;
 			}
 		} else if (fseeko(fp, (off_t)(len + (len & 1)), SEEK_CUR) != 0) {
 			/* LIST, fact, cue, bext…: not needed to play the audio. */
-			wav_err(err, errlen, "%s: %s", path, strerror(errno));
+			strutil_seterr(err, errlen, "%s: %s", path, strerror(errno));
 			goto done;
 		}
 		pos += (uint64_t)len + (len & 1);
@@ -375,7 +368,7 @@ int wav_write_8k(const char *path, const int16_t *samples, size_t n, char *err, 
 		err[0] = '\0';
 	/* RIFF sizes are 32-bit: the data chunk and the 36 header bytes before it must fit. */
 	if (n > (UINT32_MAX - 36) / 2) {
-		wav_err(err, errlen, "%s: too many samples for a WAV file (%zu)", path, n);
+		strutil_seterr(err, errlen, "%s: too many samples for a WAV file (%zu)", path, n);
 		return -1;
 	}
 	data = (uint32_t)n * 2;
@@ -394,7 +387,7 @@ int wav_write_8k(const char *path, const int16_t *samples, size_t n, char *err, 
 
 	fp = fopen(path, "wb");
 	if (!fp) {
-		wav_err(err, errlen, "%s: %s", path, strerror(errno));
+		strutil_seterr(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (fwrite(h, 1, sizeof(h), fp) != sizeof(h))
@@ -406,12 +399,12 @@ int wav_write_8k(const char *path, const int16_t *samples, size_t n, char *err, 
 			goto fail;
 	}
 	if (fclose(fp) != 0) {
-		wav_err(err, errlen, "%s: %s", path, strerror(errno));
+		strutil_seterr(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	return 0;
 fail:
-	wav_err(err, errlen, "%s: %s", path, strerror(errno));
+	strutil_seterr(err, errlen, "%s: %s", path, strerror(errno));
 	fclose(fp);
 	return -1;
 }

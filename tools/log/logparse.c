@@ -2,25 +2,12 @@
  * event and key=value pairs, undoing exactly the logfmt quoting calllog_format() writes. */
 #include "logparse.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "strutil.h"
+
 static const char ellipsis[] = "\xe2\x80\xa6";	/* U+2026 "…" */
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil):
  * no timegm(), so no dependence on TZ or the C library's idea of the epoch. */
@@ -162,17 +149,6 @@ static int is_name_byte(unsigned char c)
 	return c > ' ' && c != 0x7f && c != '=' && c != '"' && c != '\\';
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode one escape at s[*i] (the byte after the backslash) into *out. */
 static int unescape(const char *s, size_t len, size_t *i, char *out)
 {
@@ -189,8 +165,8 @@ static int unescape(const char *s, size_t len, size_t *i, char *out)
 	case 'x':
 		if (*i + 2 >= len)
 			return -1;
-		hi = hexval((unsigned char)s[*i + 1]);
-		lo = hexval((unsigned char)s[*i + 2]);
+		hi = strutil_hexval((unsigned char)s[*i + 1]);
+		lo = strutil_hexval((unsigned char)s[*i + 2]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		*out = (char)(hi << 4 | lo);
@@ -235,14 +211,14 @@ static int parse_pairs(struct logparse_line *out, const char *s, size_t len, siz
 			break;
 		}
 		if (out->nkv == LOGPARSE_MAX_KV) {
-			seterr(err, errlen, "column %zu: more than %d pairs", base + i + 1,
-			       LOGPARSE_MAX_KV);
+			strutil_seterr(err, errlen, "column %zu: more than %d pairs", base + i + 1,
+				       LOGPARSE_MAX_KV);
 			return -1;
 		}
 		kv = &out->kv[out->nkv];
 		kv->key = take_name(s, len, &i, st);
 		if (!kv->key || i >= len || s[i] != '=') {
-			seterr(err, errlen, "column %zu: expected key=value", base + i + 1);
+			strutil_seterr(err, errlen, "column %zu: expected key=value", base + i + 1);
 			return -1;
 		}
 		i++;
@@ -252,22 +228,22 @@ static int parse_pairs(struct logparse_line *out, const char *s, size_t len, siz
 
 			for (;;) {
 				if (i >= len) {
-					seterr(err, errlen, "column %zu: unterminated quote",
-					       base + open + 1);
+					strutil_seterr(err, errlen, "column %zu: unterminated "
+						       "quote", base + open + 1);
 					return -1;
 				}
 				if (s[i] == '"')
 					break;
 				if ((unsigned char)s[i] < ' ' || s[i] == 0x7f) {
-					seterr(err, errlen, "column %zu: control character",
-					       base + i + 1);
+					strutil_seterr(err, errlen, "column %zu: control character",
+						       base + i + 1);
 					return -1;
 				}
 				if (s[i] == '\\') {
 					i++;
 					if (unescape(s, len, &i, *st) < 0) {
-						seterr(err, errlen, "column %zu: bad escape",
-						       base + i);
+						strutil_seterr(err, errlen, "column %zu: bad "
+							       "escape", base + i);
 						return -1;
 					}
 					(*st)++;
@@ -277,8 +253,8 @@ static int parse_pairs(struct logparse_line *out, const char *s, size_t len, siz
 			}
 			i++;	/* the closing quote */
 			if (i < len && s[i] != ' ') {
-				seterr(err, errlen, "column %zu: text after closing quote",
-				       base + i + 1);
+				strutil_seterr(err, errlen, "column %zu: text after closing quote",
+					       base + i + 1);
 				return -1;
 			}
 		} else {
@@ -286,15 +262,15 @@ static int parse_pairs(struct logparse_line *out, const char *s, size_t len, siz
 			 * backslash, so a backslash here can only start a control escape. */
 			while (i < len && s[i] != ' ') {
 				if ((unsigned char)s[i] < ' ' || s[i] == 0x7f) {
-					seterr(err, errlen, "column %zu: control character",
-					       base + i + 1);
+					strutil_seterr(err, errlen, "column %zu: control character",
+						       base + i + 1);
 					return -1;
 				}
 				if (s[i] == '\\') {
 					i++;
 					if (unescape(s, len, &i, *st) < 0) {
-						seterr(err, errlen, "column %zu: bad escape",
-						       base + i);
+						strutil_seterr(err, errlen, "column %zu: bad "
+							       "escape", base + i);
 						return -1;
 					}
 					(*st)++;
@@ -332,46 +308,46 @@ int logparse_line(struct logparse_line *out, const char *line, size_t len,
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
 	if (len > LOGPARSE_LINE_MAX) {
-		seterr(err, errlen, "line longer than %d bytes", LOGPARSE_LINE_MAX);
+		strutil_seterr(err, errlen, "line longer than %d bytes", LOGPARSE_LINE_MAX);
 		return -1;
 	}
 	if (len == 0) {
-		seterr(err, errlen, "empty line");
+		strutil_seterr(err, errlen, "empty line");
 		return -1;
 	}
 	p = memchr(line, ' ', len);
 	tslen = p ? (size_t)(p - line) : len;
 	if (tslen >= LOGPARSE_TS_MAX) {
-		seterr(err, errlen, "column 1: no timestamp");
+		strutil_seterr(err, errlen, "column 1: no timestamp");
 		return -1;
 	}
 	memcpy(out->ts, line, tslen);
 	out->ts[tslen] = '\0';
 	if (memchr(out->ts, '\0', tslen) || parse_time(out->ts, &out->ts_ms, 1) < 0) {
-		seterr(err, errlen, "column 1: bad timestamp");
+		strutil_seterr(err, errlen, "column 1: bad timestamp");
 		out->ts[0] = '\0';
 		return -1;
 	}
 	i = tslen;
 	if (i >= len || line[i] != ' ') {
-		seterr(err, errlen, "column %zu: no program name", i + 1);
+		strutil_seterr(err, errlen, "column %zu: no program name", i + 1);
 		return -1;
 	}
 	i++;
 	out->prog = take_name(line, len, &i, &st);
 	if (!out->prog || (i < len && line[i] != ' ')) {
-		seterr(err, errlen, "column %zu: bad program name", i + 1);
+		strutil_seterr(err, errlen, "column %zu: bad program name", i + 1);
 		out->prog = "";
 		return -1;
 	}
 	if (i >= len) {
-		seterr(err, errlen, "column %zu: no event name", i + 1);
+		strutil_seterr(err, errlen, "column %zu: no event name", i + 1);
 		return -1;
 	}
 	i++;
 	out->event = take_name(line, len, &i, &st);
 	if (!out->event || (i < len && line[i] != ' ')) {
-		seterr(err, errlen, "column %zu: bad event name", i + 1);
+		strutil_seterr(err, errlen, "column %zu: bad event name", i + 1);
 		out->event = "";
 		return -1;
 	}
@@ -397,46 +373,14 @@ const char *logparse_get(const struct logparse_line *ln, const char *key)
 	return NULL;
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4) that is printable, or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t need;
-	unsigned cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		need = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		need = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		need = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < need)
-		return 0;
-	for (size_t i = 1; i < need; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((need == 3 && cp < 0x800) || (need == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	if (cp >= 0x80 && cp <= 0x9f)	/* C1 controls: some terminals obey them */
-		return 0;
-	return need;
-}
-
 /* Escape the character at U (LEFT bytes available) into TMP; returns the input bytes used
  * and sets *TN to the output length. */
 static size_t escape_one(const unsigned char *u, size_t left, char tmp[8], size_t *tn)
 {
-	size_t n = utf8_len(u, left);
+	size_t n = strutil_utf8_len(u, left);
+
+	if (n == 2 && u[0] == 0xc2 && u[1] <= 0x9f)
+		n = 0;	/* C1 controls (U+0080..U+009F): some terminals obey them */
 
 	if (n == 1 && *u >= ' ' && *u != 0x7f) {
 		tmp[0] = (char)*u;

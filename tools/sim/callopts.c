@@ -1,0 +1,229 @@
+/* callopts: the command line of `callpipe-sim call`, checked up front so a typo is a usage
+ * error (exit 64) and never a failed call. */
+#include "callrun.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim.h"
+#include "webhook.h"
+
+int sim_parse_hostport(const char *s, char *host, size_t cap, int *port)
+{
+	const char *colon;
+	char *end;
+	long p;
+	size_t n;
+
+	if (*s == '[') {
+		const char *rb = strchr(s, ']');
+
+		if (!rb || rb[1] != ':')
+			return -1;
+		n = (size_t)(rb - s - 1);
+		s++;
+		colon = rb + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon)
+			return -1;
+		n = (size_t)(colon - s);
+	}
+	if (n == 0 || n >= cap)
+		return -1;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	p = strtol(colon + 1, &end, 10);
+	if (*end || p < 1 || p > 65535)
+		return -1;
+	*port = (int)p;
+	return 0;
+}
+
+static int num_opt(const char *name, const char *arg, double lo, double hi, double *out)
+{
+	char *end;
+	double v = strtod(arg, &end);
+
+	if (*end || end == arg || !(v >= lo && v <= hi)) {
+		fprintf(stderr, "callpipe-sim: %s wants a number from %g to %g, not '%s'\n",
+			name, lo, hi, arg);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int add_param(struct sim_callopts *o, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	struct twsig_param *p;
+
+	if (!eq || eq == arg) {
+		fprintf(stderr, "callpipe-sim: --param wants NAME=VALUE, not '%s'\n", arg);
+		return -1;
+	}
+	p = realloc(o->extra, (o->nextra + 1) * sizeof(*p));
+	if (!p)
+		return -1;
+	o->extra = p;
+	p[o->nextra].name = strndup(arg, (size_t)(eq - arg));
+	p[o->nextra].value = eq + 1;
+	if (!p[o->nextra].name)
+		return -1;
+	o->nextra++;
+	return 0;
+}
+
+void sim_callopts_free(struct sim_callopts *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->nextra; i++)
+		free((char *)o->extra[i].name);
+	free(o->extra);
+	o->extra = NULL;
+	o->nextra = 0;
+}
+
+int sim_callopts_parse(int argc, char **argv, struct sim_callopts *o)
+{
+	enum { O_TOKEN = 256, O_PUBLIC, O_FROM, O_TO, O_PARAM, O_CALLSID, O_WHPATH, O_STPATH,
+	       O_NOSTATUS, O_STREAMURL, O_CONNECT, O_TLS, O_INSECURE, O_NOSUB, O_SUB, O_WSSIG,
+	       O_AUDIO, O_SECONDS, O_FAST, O_DTMF, O_RECORD, O_ECHO, O_DRAIN, O_TIMEOUT,
+	       O_JSON, O_TRACE, O_LWSDEBUG, O_HELP };
+	static const struct option lo[] = {
+		{ "auth-token", required_argument, NULL, O_TOKEN },
+		{ "public-url", required_argument, NULL, O_PUBLIC },
+		{ "from", required_argument, NULL, O_FROM },
+		{ "to", required_argument, NULL, O_TO },
+		{ "param", required_argument, NULL, O_PARAM },
+		{ "call-sid", required_argument, NULL, O_CALLSID },
+		{ "webhook-path", required_argument, NULL, O_WHPATH },
+		{ "status-path", required_argument, NULL, O_STPATH },
+		{ "no-call-status", no_argument, NULL, O_NOSTATUS },
+		{ "stream-url", required_argument, NULL, O_STREAMURL },
+		{ "connect", required_argument, NULL, O_CONNECT },
+		{ "tls", no_argument, NULL, O_TLS },
+		{ "insecure", no_argument, NULL, O_INSECURE },
+		{ "no-subprotocol", no_argument, NULL, O_NOSUB },
+		{ "subprotocol", required_argument, NULL, O_SUB },
+		{ "ws-signature", required_argument, NULL, O_WSSIG },
+		{ "audio", required_argument, NULL, O_AUDIO },
+		{ "seconds", required_argument, NULL, O_SECONDS },
+		{ "fast", no_argument, NULL, O_FAST },
+		{ "dtmf", required_argument, NULL, O_DTMF },
+		{ "record", required_argument, NULL, O_RECORD },
+		{ "expect-echo", no_argument, NULL, O_ECHO },
+		{ "drain", required_argument, NULL, O_DRAIN },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "trace", no_argument, NULL, O_TRACE },
+		{ "lws-debug", no_argument, NULL, O_LWSDEBUG },
+		{ "help", no_argument, NULL, O_HELP },
+		{ NULL, 0, NULL, 0 }
+	};
+	double v;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->from = "+15551234567";
+	o->to = "+15557654321";
+	o->webhook_path = "/webhook/incoming_call";
+	o->status_path = "/webhook/call_status";
+	o->subprotocols = "audio.twilio.com";
+	o->seconds = 3;
+	o->drain = 5;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case O_TOKEN: o->token = optarg; break;
+		case O_PUBLIC: o->public_base = optarg; break;
+		case O_FROM: o->from = optarg; break;
+		case O_TO: o->to = optarg; break;
+		case O_PARAM:
+			if (add_param(o, optarg))
+				return SIM_EXIT_USAGE;
+			break;
+		case O_CALLSID: o->call_sid = optarg; break;
+		case O_WHPATH: o->webhook_path = optarg; break;
+		case O_STPATH: o->status_path = optarg; break;
+		case O_NOSTATUS: o->no_call_status = 1; break;
+		case O_STREAMURL: o->stream_url = optarg; break;
+		case O_CONNECT:
+			if (sim_parse_hostport(optarg, o->connect_host, sizeof(o->connect_host),
+					       &o->connect_port)) {
+				fprintf(stderr, "callpipe-sim: --connect wants HOST:PORT, not '%s'\n",
+					optarg);
+				return SIM_EXIT_USAGE;
+			}
+			break;
+		case O_TLS: o->tls = 1; break;
+		case O_INSECURE: o->insecure = 1; break;
+		case O_NOSUB: o->no_subprotocol = 1; break;
+		case O_SUB: o->subprotocols = optarg; break;
+		case O_WSSIG: o->ws_signature = optarg; break;
+		case O_AUDIO: o->audio_file = optarg; break;
+		case O_SECONDS:
+			if (num_opt("--seconds", optarg, 0.02, 3600, &o->seconds))
+				return SIM_EXIT_USAGE;
+			break;
+		case O_FAST: o->fast = 1; break;
+		case O_DTMF:
+			if (optarg[strspn(optarg, "0123456789*#")] != '\0') {
+				fprintf(stderr, "callpipe-sim: --dtmf digits are 0-9, * and #\n");
+				return SIM_EXIT_USAGE;
+			}
+			o->dtmf = optarg;
+			break;
+		case O_RECORD: o->record = optarg; break;
+		case O_ECHO: o->expect_echo = 1; break;
+		case O_DRAIN:
+			if (num_opt("--drain", optarg, 0, 600, &o->drain))
+				return SIM_EXIT_USAGE;
+			break;
+		case O_TIMEOUT:
+			if (num_opt("--timeout", optarg, 0.1, 3600, &v))
+				return SIM_EXIT_USAGE;
+			o->timeout_ms = (long)(v * 1000);
+			break;
+		case O_JSON: o->json = 1; break;
+		case O_TRACE: o->trace = 1; break;
+		case O_LWSDEBUG: o->lws_debug = 1; break;
+		case O_HELP:
+		case 'h':
+			return -1;
+		default:
+			return SIM_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "callpipe-sim: call wants exactly one BASE_URL (try --help)\n");
+		return SIM_EXIT_USAGE;
+	}
+	o->base = argv[optind];
+	if (sim_url_split(o->base, NULL, 0, NULL, 0, NULL, NULL, 0) ||
+	    (strncmp(o->base, "http://", 7) && strncmp(o->base, "https://", 8))) {
+		fprintf(stderr, "callpipe-sim: BASE_URL must be http(s)://host[:port], not '%s'\n",
+			o->base);
+		return SIM_EXIT_USAGE;
+	}
+	if (o->public_base && sim_url_split(o->public_base, NULL, 0, NULL, 0, NULL, NULL, 0)) {
+		fprintf(stderr, "callpipe-sim: --public-url must be scheme://host[:port]\n");
+		return SIM_EXIT_USAGE;
+	}
+	if (o->stream_url && strncmp(o->stream_url, "ws://", 5) &&
+	    strncmp(o->stream_url, "wss://", 6)) {
+		fprintf(stderr, "callpipe-sim: --stream-url must be ws:// or wss://\n");
+		return SIM_EXIT_USAGE;
+	}
+	if (o->no_subprotocol)
+		o->subprotocols = NULL;
+	if (o->tls && !o->connect_host[0]) {
+		fprintf(stderr, "callpipe-sim: --tls goes with --connect\n");
+		return SIM_EXIT_USAGE;
+	}
+	return 0;
+}

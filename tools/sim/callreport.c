@@ -1,0 +1,201 @@
+/* callreport: the summary of one simulated call, for a person (what happened at each step,
+ * errors with their meaning, a PASS/FAIL line) or for a program (--json). */
+#include <stdio.h>
+#include <string.h>
+
+#include "callrun.h"
+#include "playout.h"
+
+static void human(const struct sim_callopts *o, const struct sim_callrun *r)
+{
+	const struct sim_totals *t = &r->totals;
+	const struct sim_twiml *tw = r->twiml;
+	size_t i;
+
+	printf("call      %s  CallSid=%s  From=%s To=%s\n", o->base, r->call_sid, o->from, o->to);
+	if (r->webhook_sent) {
+		if (r->webhook_status)
+			printf("webhook   POST %s -> HTTP %ld %s (%.1f ms)\n", r->webhook_url,
+			       r->webhook_status, r->webhook_ctype, r->webhook_ms);
+		else
+			printf("webhook   POST %s -> no answer: %s\n", r->webhook_url,
+			       r->webhook_error);
+		if (r->webhook_status && r->webhook_status != 200 && r->webhook_body) {
+			int n = (int)strcspn(r->webhook_body, "\r\n");
+			const char *rest = r->webhook_body + n;
+
+			rest += strspn(rest, " \t\r\n");
+			printf("          body: %.*s%s\n", n > 300 ? 300 : n, r->webhook_body,
+			       *rest || n > 300 ? " ..." : "");
+		}
+	}
+	if (tw && (tw->has_stream || tw->nissues)) {
+		if (tw->has_stream)
+			printf("twiml     <%s><Stream url=\"%s\">, %zu Parameter%s%s%s%s%s\n",
+			       tw->bidirectional ? "Connect" : "Start", tw->url, tw->nparams,
+			       tw->nparams == 1 ? "" : "s",
+			       tw->status_callback[0] ? ", statusCallback " : "",
+			       tw->status_callback, tw->after[0] ? "; then " : "", tw->after);
+		for (i = 0; i < tw->nissues; i++)
+			printf("          %s%s%.0d%s %s\n", tw->issues[i].fatal ? "ERROR" : "warning",
+			       tw->issues[i].code ? " " : "", tw->issues[i].code,
+			       "", tw->issues[i].text);
+	}
+	if (r->stream_tried) {
+		printf("stream    dial %s, GET %s, offered %s\n", r->dial, r->stream_url,
+		       o->subprotocols ? o->subprotocols : "no subprotocol");
+		if (t->connected)
+			printf("handshake HTTP 101, subprotocol %s\n",
+			       t->subprotocol[0] ? t->subprotocol : "none");
+		else if (t->http_status)
+			printf("handshake HTTP %ld: %s\n", t->http_status, t->handshake_error);
+		else
+			printf("handshake failed: %s\n", t->handshake_error);
+	}
+	if (t->connected) {
+		printf("media     sent %lu frames (%.2f s)%s, received %llu bytes (%lu frames)\n",
+		       t->frames_sent, t->frames_sent * 0.02, o->fast ? " fast" : "",
+		       (unsigned long long)t->bytes_received, t->frames_received);
+		printf("echo      %llu of %zu bytes match what was sent, in order%s\n",
+		       (unsigned long long)t->bytes_matched, r->audio_len,
+		       t->mismatch_at >= 0 ? "; first difference at byte " : "");
+		if (t->mismatch_at >= 0)
+			printf("          (byte %lld)\n", t->mismatch_at);
+		if (t->first_echo_ms >= 0)
+			printf("latency   first echo %.1f ms; per frame p50 %.2f p90 %.2f p99 %.2f "
+			       "max %.2f ms (%llu frames)\n", t->first_echo_ms,
+			       sim_hist_percentile(t->latency, 50) / 1000.0,
+			       sim_hist_percentile(t->latency, 90) / 1000.0,
+			       sim_hist_percentile(t->latency, 99) / 1000.0,
+			       sim_hist_max(t->latency) / 1000.0,
+			       (unsigned long long)sim_hist_count(t->latency));
+		printf("marks     %lu received, %lu returned (%lu flushed by clear), %lu never "
+		       "returned; clears %lu (%lu before the first audio)\n", t->marks_received,
+		       t->marks_returned, t->marks_flushed, t->marks_unreturned, t->clears,
+		       t->clears_before_media);
+		if (t->dtmf_sent)
+			printf("dtmf      %lu digits sent (%s)\n", t->dtmf_sent, o->dtmf);
+		if (t->server_closed_early)
+			printf("close     the server closed the stream first after %.2f s (code %d%s%s)"
+			       "; Twilio would go on with %s\n", t->stream_seconds, t->close_code,
+			       t->close_reason[0] ? " " : "", t->close_reason,
+			       tw && tw->after[0] ? tw->after : "nothing: it hangs up");
+		else
+			printf("close     sent stop and closed after %.2f s%s\n", t->stream_seconds,
+			       t->cut_at_deadline ? " (cut at the time limit)" : "");
+	}
+	for (i = 0; i < r->ncallbacks; i++) {
+		const struct sim_callback_result *c = &r->callbacks[i];
+
+		if (c->status)
+			printf("callback  %s -> %s HTTP %ld\n", c->what, c->url, c->status);
+		else
+			printf("callback  %s -> %s no answer: %s\n", c->what, c->url, c->error);
+	}
+	if (t->nerrors) {
+		printf("errors\n");
+		sim_report_errors(stdout, t);
+	} else if (r->stream_tried) {
+		printf("errors    none\n");
+	}
+	if (r->failed)
+		printf("FAIL: %s\n", r->reason);
+	else if (tw && !tw->bidirectional)
+		printf("PASS: the stream works (listen only: <Start><Stream> takes no audio back)\n");
+	else
+		printf("PASS: the pipe works both ways\n");
+}
+
+static void json_kv_str(const char *k, const char *v, int comma)
+{
+	printf("%s\"%s\":", comma ? "," : "", k);
+	sim_json_string(stdout, v ? v : "");
+}
+
+static void json(const struct sim_callopts *o, const struct sim_callrun *r)
+{
+	const struct sim_totals *t = &r->totals;
+	const struct sim_twiml *tw = r->twiml;
+	size_t i;
+
+	printf("{\"outcome\":\"%s\"", r->failed ? "fail" : "pass");
+	json_kv_str("reason", r->failed ? r->reason : "", 1);
+	json_kv_str("call_sid", r->call_sid, 1);
+	json_kv_str("account_sid", r->account_sid, 1);
+	json_kv_str("stream_sid", r->stream_sid, 1);
+	printf(",\"webhook\":{\"sent\":%s,\"status\":%ld", r->webhook_sent ? "true" : "false",
+	       r->webhook_status);
+	json_kv_str("url", r->webhook_url, 1);
+	json_kv_str("content_type", r->webhook_ctype, 1);
+	json_kv_str("error", r->webhook_error, 1);
+	printf(",\"ms\":%.3f}", r->webhook_ms);
+	printf(",\"twiml\":{\"ok\":%s,\"stream\":%s,\"bidirectional\":%s",
+	       r->twiml_ok ? "true" : "false", tw && tw->has_stream ? "true" : "false",
+	       tw && tw->bidirectional ? "true" : "false");
+	if (tw) {
+		json_kv_str("url", tw->url, 1);
+		json_kv_str("status_callback", tw->status_callback, 1);
+		json_kv_str("after", tw->after, 1);
+		printf(",\"parameters\":{");
+		for (i = 0; i < tw->nparams; i++) {
+			if (i)
+				putchar(',');
+			sim_json_string(stdout, tw->params[i].name);
+			putchar(':');
+			sim_json_string(stdout, tw->params[i].value);
+		}
+		printf("},\"issues\":[");
+		for (i = 0; i < tw->nissues; i++) {
+			printf("%s{\"code\":%d,\"fatal\":%s", i ? "," : "", tw->issues[i].code,
+			       tw->issues[i].fatal ? "true" : "false");
+			json_kv_str("text", tw->issues[i].text, 1);
+			putchar('}');
+		}
+		putchar(']');
+	}
+	printf("}");
+	printf(",\"handshake\":{\"tried\":%s,\"status\":%ld", r->stream_tried ? "true" : "false",
+	       t->http_status);
+	json_kv_str("dial", r->dial, 1);
+	json_kv_str("url", r->stream_url, 1);
+	json_kv_str("offered", o->subprotocols ? o->subprotocols : "", 1);
+	json_kv_str("subprotocol", t->subprotocol, 1);
+	json_kv_str("error", t->handshake_error, 1);
+	printf("}");
+	printf(",\"frames_sent\":%lu,\"frames_received\":%lu,\"bytes_sent\":%llu,"
+	       "\"bytes_received\":%llu,\"bytes_matched\":%llu,\"mismatch_at\":%lld,"
+	       "\"first_echo_ms\":%.3f,\"dtmf_sent\":%lu,\"marks_received\":%lu,"
+	       "\"marks_returned\":%lu,\"marks_flushed\":%lu,\"marks_unreturned\":%lu,"
+	       "\"clears\":%lu,\"clears_before_media\":%lu,\"server_closed_first\":%s,"
+	       "\"close_code\":%d,\"stream_seconds\":%.3f,\"duration_seconds\":%.3f,",
+	       t->frames_sent, t->frames_received, (unsigned long long)t->bytes_sent,
+	       (unsigned long long)t->bytes_received, (unsigned long long)t->bytes_matched,
+	       t->mismatch_at, t->first_echo_ms, t->dtmf_sent, t->marks_received,
+	       t->marks_returned, t->marks_flushed, t->marks_unreturned, t->clears,
+	       t->clears_before_media, t->server_closed_early ? "true" : "false",
+	       t->close_code, t->stream_seconds, r->duration_s);
+	json_kv_str("close_reason", t->close_reason, 0);
+	putchar(',');
+	sim_report_json_common(stdout, t);
+	printf(",\"callbacks\":[");
+	for (i = 0; i < r->ncallbacks; i++) {
+		printf("%s{", i ? "," : "");
+		json_kv_str("event", r->callbacks[i].what, 0);
+		json_kv_str("url", r->callbacks[i].url, 1);
+		printf(",\"status\":%ld", r->callbacks[i].status);
+		json_kv_str("error", r->callbacks[i].error, 1);
+		putchar('}');
+	}
+	printf("]}\n");
+}
+
+void sim_callrun_report(const struct sim_callopts *o, const struct sim_callrun *run)
+{
+	if (o->json)
+		json(o, run);
+	else
+		human(o, run);
+	fflush(stdout);
+	if (run->failed && o->json)
+		fprintf(stderr, "callpipe-sim: FAIL: %s\n", run->reason);
+}

@@ -1,0 +1,69 @@
+/* report: what a simulated call or load run observed (counters, errors by Twilio code,
+ * latency) and how it is told: a human summary with a PASS/FAIL line, or --json. */
+#ifndef CALLPIPE_SIM_REPORT_H
+#define CALLPIPE_SIM_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "stats.h"
+
+/* Distinct error codes kept (each with its count and first message); more are summed
+ * under the last slot. PROTOCOL.md names 15 stream codes. */
+#define SIM_ERRKINDS 16
+#define SIM_ERRTEXT 240
+
+struct sim_errstat {
+	int code;                  /* Twilio error code, or 0 for faults Twilio names none for */
+	unsigned long count;
+	char first[SIM_ERRTEXT];   /* the first occurrence, in words */
+};
+
+struct sim_totals {
+	/* calls */
+	unsigned long calls, connected, completed, handshake_failures, cut_at_deadline;
+	unsigned long server_closed_early;   /* server closed before our stop */
+	unsigned long max_concurrent;
+	/* handshake (the first call's, or the first failure's) */
+	long http_status;                    /* 101 on success; 0 when none came back */
+	char subprotocol_offered[128];
+	char subprotocol[64];                /* answered; "" for none */
+	char handshake_error[SIM_ERRTEXT];
+	/* media */
+	unsigned long frames_sent, frames_received, dtmf_sent;
+	uint64_t bytes_sent, bytes_received, bytes_matched;
+	long long mismatch_at;               /* first byte offset that differed, -1 none */
+	unsigned long frames_lost, out_of_order, corrupted;
+	unsigned long marks_received, marks_returned, marks_flushed, marks_unreturned;
+	unsigned long clears, clears_before_media;
+	double first_echo_ms;                /* -1 when nothing came back */
+	struct sim_hist *latency;            /* per-frame echo latency, µs */
+	struct sim_hist *send_lag;           /* how late frames left vs their 20 ms slot, µs */
+	/* close */
+	int close_code;                      /* the server's close code, 0 none */
+	char close_reason[124];
+	double stream_seconds;               /* first call: open to close */
+	/* errors */
+	size_t nerrors;
+	struct sim_errstat errors[SIM_ERRKINDS];
+};
+
+void sim_totals_init(struct sim_totals *t);
+void sim_totals_free(struct sim_totals *t);
+/* Count one error with CODE; the first message per code is kept. */
+void sim_totals_error(struct sim_totals *t, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+unsigned long sim_totals_error_count(const struct sim_totals *t);
+
+/* One line of advice for CODE (what it means, what to look at), or NULL. */
+const char *sim_error_advice(int code);
+
+/* Human text of the error table ("  31951 x3  media message with streamSid …"). */
+void sim_report_errors(FILE *f, const struct sim_totals *t);
+/* The latency line and the errors as JSON members (no braces), for --json writers. */
+void sim_report_json_common(FILE *f, const struct sim_totals *t);
+/* A JSON string literal (quotes included) for S. */
+void sim_json_string(FILE *f, const char *s);
+
+#endif

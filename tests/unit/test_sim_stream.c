@@ -1,5 +1,5 @@
 /* test_sim_stream: callpipe-sim's stream engine against a scripted WebSocket server on
- * loopback (a thread speaking raw RFC 6455): echo, marks and clear, and every fault it flags. */
+ * loopback (a thread speaking raw RFC 6455): echo, marks, clear, faults, --inject, closes. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -18,12 +18,19 @@
 
 #include "check.h"
 #include "base64.h"
+#include "../../tools/sim/callrun.h"
+#include "../../tools/sim/inject.h"
 #include "../../tools/sim/playout.h"
 #include "../../tools/sim/report.h"
+#include "../../tools/sim/sim.h"
 #include "../../tools/sim/simmsg.h"
 #include "../../tools/sim/stream.h"
 
-enum scenario { ECHO, FAULTS, MARKS, NOT_FOUND, BAD_SUBPROTOCOL, EARLY_CLOSE, FRAGMENTS };
+/* STRICT answers bad input as callpipe-ws must (issue 3): counts it and goes on, closes
+ * 1009 over LIMIT bytes and 1008 on a bad callSid; FRAGILE closes 1011 on non-JSON. */
+enum scenario { ECHO, FAULTS, MARKS, NOT_FOUND, BAD_SUBPROTOCOL, EARLY_CLOSE, FRAGMENTS,
+		STRICT, FRAGILE };
+#define LIMIT 4096
 
 struct server {
 	int lfd, fd;
@@ -35,6 +42,11 @@ struct server {
 	int media_seen, marks_back, stops;
 	double mark_back_ms[8];        /* when each mark returned, from when it was sent */
 	double mark_sent_at;
+	/* what came in: messages, frames, messages in several frames, the fewest frames of any
+	 * message; bad input STRICT counted; the close code the server sent (0 none) */
+	int msgs, frames, multi, min_frames;
+	int bad_json, binary, unknown, before_start, wrong_sid, bad_b64, started;
+	int closed_with;
 };
 
 static double now_ms(void)
@@ -89,7 +101,7 @@ static void send_text(int fd, const char *s)
 }
 
 /* Read one client frame (masked) into BUF; returns the opcode, -1 on EOF. */
-static int read_frame(int fd, char *buf, size_t cap, size_t *len)
+static int read_frame(int fd, char *buf, size_t cap, size_t *len, int *fin)
 {
 	uint8_t h[2], ext[8], mask[4];
 	uint64_t n;
@@ -114,6 +126,7 @@ static int read_frame(int fd, char *buf, size_t cap, size_t *len)
 		buf[i] ^= (char)mask[i % 4];
 	buf[n] = '\0';
 	*len = (size_t)n;
+	*fin = h[0] >> 7;
 	return h[0] & 0x0F;
 }
 
@@ -276,12 +289,93 @@ static void on_text(struct server *s, const char *text, size_t len)
 	cJSON_Delete(j);
 }
 
+static void close_with(struct server *s, int code, const char *reason)
+{
+	char f[128];
+	size_t n = strlen(reason);
+
+	f[0] = (char)(code >> 8);
+	f[1] = (char)(code & 0xFF);
+	memcpy(f + 2, reason, n);
+	send_frame(s->fd, 1, 8, f, n + 2);
+	s->closed_with = code;
+}
+
+static int valid_call_sid(const char *v)
+{
+	return strlen(v) == 34 && strncmp(v, "CA", 2) == 0 &&
+	       strspn(v + 2, "0123456789abcdefABCDEF") == 32;
+}
+
+static const char *str_at(const cJSON *o, const char *k1, const char *k2)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k1);
+
+	if (k2)
+		v = cJSON_GetObjectItemCaseSensitive(v, k2);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* STRICT and FRAGILE: what callpipe-ws does with each message, in small. */
+static void on_text_strict(struct server *s, const char *text, size_t len)
+{
+	cJSON *j = cJSON_ParseWithLength(text, len);
+	const char *ev, *sid, *pl;
+	uint8_t pcm[4096];
+	char msg[1024];
+
+	if (!j) {
+		s->bad_json++;
+		if (s->sc == FRAGILE)
+			close_with(s, 1011, "cannot parse");
+		return;
+	}
+	ev = str_at(j, "event", NULL);
+	sid = str_at(j, "streamSid", NULL);
+	if (!ev) {
+		s->unknown++;
+	} else if (strcmp(ev, "start") == 0) {
+		const char *call_sid = str_at(j, "start", "callSid");
+
+		if (!call_sid || !valid_call_sid(call_sid)) {
+			close_with(s, 1008, "invalid callSid");
+		} else {
+			snprintf(s->sid, sizeof(s->sid), "%s", sid ? sid : "");
+			s->started = 1;
+		}
+	} else if (strcmp(ev, "media") == 0) {
+		pl = str_at(j, "media", "payload");
+		if (!s->started)
+			s->before_start++;
+		else if (!sid || strcmp(sid, s->sid))
+			s->wrong_sid++;
+		else if (!pl || base64_decode(pl, strlen(pl), pcm, sizeof(pcm)) < 0)
+			s->bad_b64++;
+		else {
+			if (s->media_seen++ == 0) {
+				snprintf(msg, sizeof(msg), "{\"event\":\"clear\","
+					 "\"streamSid\":\"%s\"}", s->sid);
+				send_text(s->fd, msg);
+			}
+			snprintf(msg, sizeof(msg), "{\"event\":\"media\",\"streamSid\":\"%s\","
+				 "\"media\":{\"payload\":\"%s\"}}", s->sid, pl);
+			send_text(s->fd, msg);
+		}
+	} else if (strcmp(ev, "stop") == 0) {
+		s->stops++;
+	} else if (strcmp(ev, "connected") && strcmp(ev, "dtmf") && strcmp(ev, "mark")) {
+		s->unknown++;
+	}
+	cJSON_Delete(j);
+}
+
 static void *serve(void *arg)
 {
 	struct server *s = arg;
-	static char buf[1 << 16];
-	size_t len;
-	int op, one = 1;
+	static char buf[1 << 16], msg[1 << 16];
+	size_t len, mlen = 0;
+	int op, fin, mop = 0, nframes = 0, one = 1;
+	int strict = s->sc == STRICT || s->sc == FRAGILE;
 
 	s->fd = accept(s->lfd, NULL, NULL);
 	if (s->fd < 0)
@@ -293,13 +387,43 @@ static void *serve(void *arg)
 			/* Before start there is no streamSid: this is 31951 too. */
 			send_text(s->fd, "{\"event\":\"clear\",\"streamSid\":\"MZ1\"}");
 		}
-		while ((op = read_frame(s->fd, buf, sizeof(buf), &len)) >= 0) {
-			if (op == 1)
-				on_text(s, buf, len);
+		/* Messages put back together from their frames (RFC 6455 5.4). */
+		while ((op = read_frame(s->fd, buf, sizeof(buf), &len, &fin)) >= 0) {
 			if (op == 8) {
-				send_frame(s->fd, 1, 8, "\x03\xe8", 2);
+				if (!s->closed_with)
+					send_frame(s->fd, 1, 8, "\x03\xe8", 2);
 				break;
 			}
+			if (op != 0) {
+				mop = op;
+				mlen = 0;
+				nframes = 0;
+			}
+			nframes++;
+			s->frames++;
+			if (s->closed_with)
+				continue;   /* closing: the rest is read and dropped */
+			if (strict && mlen + len > LIMIT) {
+				close_with(s, 1009, "message too big");
+				continue;
+			}
+			if (mlen + len < sizeof(msg)) {
+				memcpy(msg + mlen, buf, len);
+				mlen += len;
+			}
+			if (!fin)
+				continue;
+			msg[mlen] = '\0';
+			s->msgs++;
+			s->multi += nframes > 1;
+			if (!s->min_frames || nframes < s->min_frames)
+				s->min_frames = nframes;
+			if (mop == 2)
+				s->binary++;
+			else if (strict)
+				on_text_strict(s, msg, mlen);
+			else
+				on_text(s, msg, mlen);
 		}
 	}
 	close(s->fd);
@@ -332,9 +456,10 @@ static unsigned long errors_with(const struct sim_totals *t, int code)
 	return 0;
 }
 
-/* Run one call of FRAMES frames against a server playing SC; fills T and S. */
-static void run(enum scenario sc, const char *offer, const char *answer, int frames, int fast,
-		struct sim_totals *t, struct server *s)
+/* Run one call of FRAMES frames against a server playing SC, injecting INJECT (a --inject
+ * list, NULL none) with a too-big message of 5000 bytes; fills T and S. */
+static void run_inject(enum scenario sc, const char *offer, const char *answer, int frames,
+		       int fast, const char *inject, struct sim_totals *t, struct server *s)
 {
 	struct sim_engine_cfg cfg;
 	struct sim_engine *e;
@@ -364,6 +489,9 @@ static void run(enum scenario sc, const char *offer, const char *answer, int fra
 	cfg.ncalls = 1;
 	cfg.hard_stop_seconds = 15;
 	cfg.trace = getenv("SIM_TRACE") != NULL;
+	cfg.inject.size = 5000;
+	if (inject && sim_inject_parse(inject, &cfg.inject, err, sizeof(err)))
+		CHECK_MSG(0, err);
 	if (s->lfd < 0 || !audio || pthread_create(&th, NULL, serve, s)) {
 		CHECK_MSG(0, "test server starts");
 		free(audio);
@@ -381,8 +509,74 @@ static void run(enum scenario sc, const char *offer, const char *answer, int fra
 	free(audio);
 }
 
+static void run(enum scenario sc, const char *offer, const char *answer, int frames, int fast,
+		struct sim_totals *t, struct server *s)
+{
+	run_inject(sc, offer, answer, frames, fast, NULL, t, s);
+}
+
+/* `callpipe-sim call --stream-url ws://127.0.0.1:PORT/ws/twilio-media ARGS` (ARGS split on
+ * spaces) with FRAMES frames of audio against SC, verdict and all; the option parser's
+ * status (0 when the call ran). R must be freed with sim_callrun_free when 0. */
+static int run_call(enum scenario sc, int frames, const char *args, struct sim_callrun *r,
+		    struct server *s)
+{
+	struct sim_callopts o;
+	char line[512], url[128], *argv[32], *save = NULL, *w;
+	uint8_t *audio = malloc((size_t)frames * SIM_FRAME_BYTES);
+	int argc = 0, port = 0, rc, i;
+	pthread_t th;
+
+	memset(s, 0, sizeof(*s));
+	s->sc = sc;
+	s->answer_protocol = "audio.twilio.com";
+	s->lfd = listen_any(&port);
+	snprintf(url, sizeof(url), "ws://127.0.0.1:%d/ws/twilio-media", port);
+	snprintf(line, sizeof(line), "call --stream-url %s %s", url, args);
+	for (w = strtok_r(line, " ", &save); w && argc < 31; w = strtok_r(NULL, " ", &save))
+		argv[argc++] = w;
+	argv[argc] = NULL;
+	for (i = 0; audio && i < frames * SIM_FRAME_BYTES; i++)
+		audio[i] = (uint8_t)(i * 29 + i / 160);
+	rc = sim_callopts_parse(argc, argv, &o);
+	if (rc == 0 && (s->lfd < 0 || !audio || pthread_create(&th, NULL, serve, s))) {
+		CHECK_MSG(0, "test server starts");
+		rc = -1;
+	} else if (rc == 0) {
+		sim_callrun_execute(&o, audio, (size_t)frames * SIM_FRAME_BYTES, r);
+		if (getenv("SIM_TRACE"))
+			sim_callrun_report(&o, r);
+		shutdown(s->lfd, SHUT_RDWR);
+		pthread_join(th, NULL);
+	}
+	if (s->lfd >= 0)
+		close(s->lfd);
+	sim_callopts_free(&o);
+	free(audio);
+	return rc;
+}
+
+static const struct sim_inject_stat *inj(const struct sim_totals *t, int kind)
+{
+	static const struct sim_inject_stat none = { .kind = -1 };
+	unsigned i;
+
+	for (i = 0; i < t->ninject; i++)
+		if (t->inject[i].kind == kind)
+			return &t->inject[i];
+	return &none;
+}
+
+static double secs(void)
+{
+	return now_ms() / 1000.0;
+}
+
 int main(void)
 {
+	struct sim_callrun r;
+	double t0;
+	int k;
 	struct sim_totals t;
 	struct server s;
 
@@ -452,6 +646,90 @@ int main(void)
 	/* A message in fragments is put back together. */
 	run(FRAGMENTS, "audio.twilio.com", "audio.twilio.com", 5, 1, &t, &s);
 	CHECK(t.clears == 1 && t.nerrors == 0 && t.bytes_matched == 5 * 160);
+	CHECK_MSG(s.multi == 0 && s.msgs == 8, "without --inject fragmented one frame a message");
 	sim_totals_free(&t);
+
+	/* --inject: every kind a server must survive, in 3 fragments a message, at real-time
+	 * pace; none of it is audio, so the echo is still exact, and the server saw each. */
+	run_inject(STRICT, "audio.twilio.com", "audio.twilio.com", 40, 0,
+		   "json,binary,unknown,early-media,stream-sid,base64,fragmented", &t, &s);
+	CHECK(t.connected == 1 && t.completed == 1 && t.nerrors == 0);
+	CHECK(t.bytes_matched == 40 * 160 && t.mismatch_at == -1 && t.clears == 1);
+	CHECK_MSG(s.bad_json == 1 && s.binary == 1 && s.unknown == 1 && s.before_start == 1 &&
+		  s.wrong_sid == 1 && s.bad_b64 == 1, "the server got one of each bad message");
+	CHECK_MSG(s.msgs == 3 + 40 + 5 + 1 && s.multi == s.msgs && s.min_frames == 3,
+		  "connected, early, start, 40 media, 5 mid-call, stop: each in 3 fragments");
+	CHECK(s.frames == 3 * s.msgs && s.stops == 1);
+	CHECK(t.ninject == 7 && inj(&t, SIM_INJ_FRAGMENTED)->fragments == (unsigned long)s.frames);
+	CHECK(inj(&t, SIM_INJ_JSON)->after_frame == SIM_INJECT_FIRST);
+	CHECK(inj(&t, SIM_INJ_BINARY)->after_frame == SIM_INJECT_FIRST + SIM_INJECT_GAP);
+	CHECK(inj(&t, SIM_INJ_EARLY_MEDIA)->after_frame == 0);
+	for (k = 0; k < (int)t.ninject; k++)
+		CHECK_MSG(t.inject[k].sent && t.inject[k].outcome == SIM_INJO_KEPT,
+			  sim_inject_name(t.inject[k].kind));
+	CHECK(t.closed_by == SIM_CLOSED_CLIENT && t.close_after_stop);
+	sim_totals_free(&t);
+
+	/* A server that echoes media whatever its streamSid: caught, and kept out of the echo. */
+	run_inject(ECHO, "audio.twilio.com", "audio.twilio.com", 20, 1, "stream-sid", &t, &s);
+	CHECK(inj(&t, SIM_INJ_STREAM_SID)->outcome == SIM_INJO_ECHOED);
+	CHECK(t.bytes_matched == 20 * 160 && t.mismatch_at == -1);
+	sim_totals_free(&t);
+
+	/* Too big: the server closes 1009 mid-call and the call ends at once, not at the
+	 * end of its 4 s of audio. */
+	t0 = secs();
+	run_inject(STRICT, "audio.twilio.com", "audio.twilio.com", 200, 0, "too-big", &t, &s);
+	CHECK_MSG(secs() - t0 < 1.5, "a server's close ends the call promptly");
+	CHECK(s.closed_with == 1009 && t.close_code == 1009);
+	CHECK_STR(t.close_reason, "message too big");
+	CHECK(t.closed_by == SIM_CLOSED_SERVER && !t.close_after_stop && t.server_closed_early);
+	CHECK(inj(&t, SIM_INJ_TOO_BIG)->outcome == SIM_INJO_CLOSED);
+	CHECK(inj(&t, SIM_INJ_TOO_BIG)->bytes == 5000 && inj(&t, SIM_INJ_TOO_BIG)->fragments == 1);
+	CHECK(t.frames_before_close < 200 && t.bytes_matched >= SIM_INJECT_FIRST * 160);
+	sim_totals_free(&t);
+
+	/* The whole `call` verdict: --expect-close passes only on that code from the server. */
+	CHECK(run_call(STRICT, 100, "--fast --expect-echo --inject too-big --inject-size 5000 "
+		       "--expect-close 1009", &r, &s) == 0);
+	CHECK_MSG(!r.failed, r.reason);
+	CHECK(r.totals.close_code == 1009 && r.totals.bytes_matched < 100 * 160);
+	sim_callrun_free(&r);
+	CHECK(run_call(STRICT, 100, "--fast --expect-echo --inject too-big --inject-size 5000",
+		       &r, &s) == 0);
+	CHECK_MSG(r.failed && strstr(r.reason, "1009 (message too big)"),
+		  "without --expect-close the short echo fails, naming the close");
+	sim_callrun_free(&r);
+	CHECK(run_call(STRICT, 50, "--fast --expect-echo --inject bad-call-sid --expect-close 1008",
+		       &r, &s) == 0);
+	CHECK_MSG(!r.failed, r.reason);
+	CHECK(inj(&r.totals, SIM_INJ_BAD_CALL_SID)->outcome == SIM_INJO_CLOSED);
+	sim_callrun_free(&r);
+	CHECK(run_call(STRICT, 50, "--fast --expect-echo --inject bad-call-sid --expect-close 1009",
+		       &r, &s) == 0);
+	CHECK_MSG(r.failed && strstr(r.reason, "with 1009; closed by server: 1008"),
+		  "another code than the one expected fails");
+	sim_callrun_free(&r);
+	CHECK(run_call(STRICT, 20, "--fast --expect-echo --expect-close 1001", &r, &s) == 0);
+	CHECK_MSG(r.failed && strstr(r.reason, "closed by client"),
+		  "--expect-close fails when the server never closed first");
+	sim_callrun_free(&r);
+	CHECK(run_call(STRICT, 60, "--fast --expect-echo --inject fragmented,json,base64", &r,
+		       &s) == 0);
+	CHECK_MSG(!r.failed, r.reason);
+	CHECK(s.min_frames == 3 && s.bad_json == 1 && s.bad_b64 == 1);
+	sim_callrun_free(&r);
+	CHECK(run_call(FRAGILE, 60, "--fast --expect-echo --inject json", &r, &s) == 0);
+	CHECK_MSG(r.failed && strstr(r.reason, "injected json: the server closed 1011"),
+		  "a server that closes on bad JSON fails, named");
+	CHECK(inj(&r.totals, SIM_INJ_JSON)->outcome == SIM_INJO_CLOSED);
+	sim_callrun_free(&r);
+
+	/* Bad command lines are usage errors, not failed calls. */
+	CHECK(run_call(STRICT, 1, "--inject json,nope", &r, &s) == SIM_EXIT_USAGE);
+	CHECK(run_call(STRICT, 1, "--inject json,json", &r, &s) == SIM_EXIT_USAGE);
+	CHECK(run_call(STRICT, 1, "--inject json,", &r, &s) == SIM_EXIT_USAGE);
+	CHECK(run_call(STRICT, 1, "--expect-close 999", &r, &s) == SIM_EXIT_USAGE);
+	CHECK(run_call(STRICT, 1, "--inject-size 10", &r, &s) == SIM_EXIT_USAGE);
 	return check_done();
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "inject.h"
 #include "simmsg.h"
 
 static void trace(const struct sim_engine *e, const struct sim_call *c, const char *dir,
@@ -106,10 +107,7 @@ static int send_text(struct sim_call *c, long n)
 		return -1;
 	}
 	trace(c->eng, c, ">", msg, (size_t)n);
-	if (lws_write(c->wsi, (unsigned char *)msg, (size_t)n, LWS_WRITE_TEXT) < n)
-		return -1;
-	c->t_last_tx = lws_now_usecs();
-	return 0;
+	return sim_inject_send(c, msg, (size_t)n, 0);   /* in fragments with --inject fragmented */
 }
 
 uint32_t sim_call_dtmf_at(const struct sim_call *c, size_t i, size_t n)
@@ -139,25 +137,40 @@ int sim_call_write_next(struct sim_call *c)
 	int64_t now = lws_now_usecs();
 
 	if (c->closing) {
+		if (c->idx == 0)
+			sim_call_closed_by(c, SIM_CLOSED_CLIENT);
 		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
 		return -1;
 	}
 	if (c->hook_pending)
 		return 0;   /* the service loop runs the hook, then asks for WRITEABLE again */
+	/* A message half sent in fragments goes on first: nothing may come between them
+	 * but control frames (RFC 6455 5.4). */
+	if (sim_inject_busy(c))
+		return sim_inject_continue(c) ? -1 : 1;
+	if (c->stop_sent) {
+		if (c->stop_queued) {
+			c->stop_queued = 0;
+			return send_text(c, sim_msg_stop(out, cap, c->seq++, c->account_sid,
+							 c->call_sid, c->stream_sid)) ? -1 : 1;
+		}
+		c->closing = 1;
+		return 1;
+	}
 	if (!c->connected_sent) {
 		c->connected_sent = 1;
 		return send_text(c, sim_msg_connected(out, cap)) ? -1 : 1;
 	}
 	if (!c->start_sent) {
+		int r = sim_inject_before_start(c);
+
+		if (r)
+			return r;
 		if (send_text(c, sim_msg_start(out, cap, c->seq++, c->account_sid, c->stream_sid,
-					       c->call_sid, c->params_json)))
+					       sim_inject_start_call_sid(c), c->params_json)))
 			return -1;
 		c->start_sent = 1;
 		c->t_media0 = c->t_last_tx;
-		return 1;
-	}
-	if (c->stop_sent) {
-		c->closing = 1;
 		return 1;
 	}
 	if (sim_playout_next_mark(c->po, name, sizeof(name))) {
@@ -169,6 +182,8 @@ int sim_call_write_next(struct sim_call *c)
 		return send_text(c, sim_msg_dtmf(out, cap, c->seq++, e->cfg.dtmf[c->dtmf_next++],
 						 c->stream_sid)) ? -1 : 1;
 	}
+	if (sim_inject_due(c))
+		return sim_inject_write_due(c) ? -1 : 1;
 	if (c->frames_sent < sim_call_frames_due(c, now)) {
 		uint32_t f = c->frames_sent;
 		uint8_t frame[SIM_FRAME_BYTES];
@@ -196,22 +211,20 @@ int sim_call_write_next(struct sim_call *c)
 		c->frames_sent++;
 		e->t->frames_sent++;
 		e->t->bytes_sent += SIM_FRAME_BYTES;
-		return c->frames_sent < sim_call_frames_due(c, now) || sim_playout_returned_marks(c->po);
+		return c->frames_sent < sim_call_frames_due(c, now) ||
+		       sim_playout_returned_marks(c->po) || sim_inject_due(c) || sim_inject_busy(c);
 	}
 	/* Nothing due: the tick asks again when a frame's slot comes or it is time to hang up. */
 	return 0;
 }
 
+/* Hang up: stop goes out from the next WRITEABLE (never from the tick: lws wants writes
+ * there, and a fragmented message may be half sent), then the close. */
 void sim_call_send_stop(struct sim_call *c)
 {
-	struct sim_engine *e = c->eng;
-	char *out = (char *)e->tx + LWS_PRE;
-
 	if (c->stop_sent || !c->wsi || c->state != C_OPEN)
 		return;
-	if (c->start_sent)
-		send_text(c, sim_msg_stop(out, TX_MAX - LWS_PRE, c->seq++, c->account_sid,
-					  c->call_sid, c->stream_sid));
+	c->stop_queued = c->start_sent;
 	c->stop_sent = 1;
 	c->t_close = lws_now_usecs();
 	lws_callback_on_writable(c->wsi);
@@ -305,12 +318,15 @@ static void on_message(struct sim_call *c, const char *msg, size_t len)
 		if (m.wav_header)
 			sim_totals_error(e->t, SIM_ERR_INVALID, "media payload starts with a "
 					 "RIFF/WAV header: send raw µ-law, no file header");
-		if (c->media_rx++ == 0 && e->t->first_echo_ms < 0 && c->sent_at && c->frames_sent)
-			e->t->first_echo_ms = (double)(now - c->sent_at[0]) / 1000.0;
 		e->t->bytes_received += m.payload_len;
 		if (sim_playout_media(c->po, e->scratch, m.payload_len))
 			sim_totals_error(e->t, SIM_ERR_OVER_10MIN, "more than 10 minutes of audio "
 					 "buffered; the excess was dropped");
+		/* Played like any audio, but an injected payload is no echo of ours. */
+		if (sim_inject_echo_seen(c, e->scratch, m.payload_len))
+			break;
+		if (c->media_rx++ == 0 && e->t->first_echo_ms < 0 && c->sent_at && c->frames_sent)
+			e->t->first_echo_ms = (double)(now - c->sent_at[0]) / 1000.0;
 		if (e->cfg.load)
 			echo_load(c, e->scratch, m.payload_len, now);
 		else

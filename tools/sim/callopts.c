@@ -93,7 +93,7 @@ int sim_callopts_parse(int argc, char **argv, struct sim_callopts *o)
 	enum { O_TOKEN = 256, O_PUBLIC, O_FROM, O_TO, O_PARAM, O_CALLSID, O_WHPATH, O_STPATH,
 	       O_NOSTATUS, O_STREAMURL, O_CONNECT, O_TLS, O_INSECURE, O_NOSUB, O_SUB, O_WSSIG,
 	       O_AUDIO, O_SECONDS, O_FAST, O_DTMF, O_RECORD, O_ECHO, O_DRAIN, O_TIMEOUT,
-	       O_JSON, O_TRACE, O_LWSDEBUG, O_HELP };
+	       O_JSON, O_TRACE, O_LWSDEBUG, O_INJECT, O_INJSIZE, O_EXPCLOSE, O_HELP };
 	static const struct option lo[] = {
 		{ "auth-token", required_argument, NULL, O_TOKEN },
 		{ "public-url", required_argument, NULL, O_PUBLIC },
@@ -122,13 +122,18 @@ int sim_callopts_parse(int argc, char **argv, struct sim_callopts *o)
 		{ "json", no_argument, NULL, O_JSON },
 		{ "trace", no_argument, NULL, O_TRACE },
 		{ "lws-debug", no_argument, NULL, O_LWSDEBUG },
+		{ "inject", required_argument, NULL, O_INJECT },
+		{ "inject-size", required_argument, NULL, O_INJSIZE },
+		{ "expect-close", required_argument, NULL, O_EXPCLOSE },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 }
 	};
+	char err[200];
 	double v;
 	int c;
 
 	memset(o, 0, sizeof(*o));
+	o->inject.size = SIM_INJECT_SIZE_DEFAULT;
 	o->from = "+15551234567";
 	o->to = "+15557654321";
 	o->webhook_path = "/webhook/incoming_call";
@@ -192,6 +197,32 @@ int sim_callopts_parse(int argc, char **argv, struct sim_callopts *o)
 		case O_JSON: o->json = 1; break;
 		case O_TRACE: o->trace = 1; break;
 		case O_LWSDEBUG: o->lws_debug = 1; break;
+		case O_INJECT:
+			if (sim_inject_parse(optarg, &o->inject, err, sizeof(err))) {
+				fprintf(stderr, "callpipe-sim: --inject: %s\n", err);
+				return SIM_EXIT_USAGE;
+			}
+			break;
+		case O_INJSIZE: {
+			char *end;
+			unsigned long n = strtoul(optarg, &end, 10);
+
+			if (*end || end == optarg || n < SIM_INJECT_SIZE_MIN ||
+			    n > SIM_INJECT_SIZE_MAX) {
+				fprintf(stderr, "callpipe-sim: --inject-size is a byte count from "
+					"%u to %u, not '%s'\n", SIM_INJECT_SIZE_MIN,
+					SIM_INJECT_SIZE_MAX, optarg);
+				return SIM_EXIT_USAGE;
+			}
+			o->inject.size = n;
+			break;
+		}
+		case O_EXPCLOSE:
+			/* RFC 6455 7.4: codes a peer may send are 1000-4999 */
+			if (num_opt("--expect-close", optarg, 1000, 4999, &v) || v != (int)v)
+				return SIM_EXIT_USAGE;
+			o->expect_close = (int)v;
+			break;
 		case O_HELP:
 		case 'h':
 			return -1;
@@ -199,13 +230,18 @@ int sim_callopts_parse(int argc, char **argv, struct sim_callopts *o)
 			return SIM_EXIT_USAGE;
 		}
 	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "callpipe-sim: call wants exactly one BASE_URL (try --help)\n");
+	/* With --stream-url there is no webhook: BASE_URL only says where call_status goes. */
+	if (optind == argc && o->stream_url) {
+		o->base = NULL;
+	} else if (optind != argc - 1) {
+		fprintf(stderr, "callpipe-sim: call wants one BASE_URL, or --stream-url URL "
+			"(try --help)\n");
 		return SIM_EXIT_USAGE;
+	} else {
+		o->base = argv[optind];
 	}
-	o->base = argv[optind];
-	if (sim_url_split(o->base, NULL, 0, NULL, 0, NULL, NULL, 0) ||
-	    (strncmp(o->base, "http://", 7) && strncmp(o->base, "https://", 8))) {
+	if (o->base && (sim_url_split(o->base, NULL, 0, NULL, 0, NULL, NULL, 0) ||
+	    (strncmp(o->base, "http://", 7) && strncmp(o->base, "https://", 8)))) {
 		fprintf(stderr, "callpipe-sim: BASE_URL must be http(s)://host[:port], not '%s'\n",
 			o->base);
 		return SIM_EXIT_USAGE;

@@ -10,9 +10,11 @@ static void human(const struct sim_callopts *o, const struct sim_callrun *r)
 {
 	const struct sim_totals *t = &r->totals;
 	const struct sim_twiml *tw = r->twiml;
+	char how[200];
 	size_t i;
 
-	printf("call      %s  CallSid=%s  From=%s To=%s\n", o->base, r->call_sid, o->from, o->to);
+	printf("call      %s  CallSid=%s  From=%s To=%s\n", o->base ? o->base : r->stream_url,
+	       r->call_sid, o->from, o->to);
 	if (r->webhook_sent) {
 		if (r->webhook_status)
 			printf("webhook   POST %s -> HTTP %ld %s (%.1f ms)\n", r->webhook_url,
@@ -75,14 +77,19 @@ static void human(const struct sim_callopts *o, const struct sim_callrun *r)
 		       t->clears_before_media);
 		if (t->dtmf_sent)
 			printf("dtmf      %lu digits sent (%s)\n", t->dtmf_sent, o->dtmf);
-		if (t->server_closed_early)
-			printf("close     the server closed the stream first after %.2f s (code %d%s%s)"
-			       "; Twilio would go on with %s\n", t->stream_seconds, t->close_code,
-			       t->close_reason[0] ? " " : "", t->close_reason,
+		sim_inject_report(stdout, t, 0);
+		sim_callrun_close_words(t, how, sizeof(how));
+		printf("close     %s, after %.3f s", how, t->close_at_s);
+		if ((t->closed_by == SIM_CLOSED_SERVER || t->closed_by == SIM_CLOSED_DROPPED) &&
+		    !t->close_after_stop)
+			printf(" (%lu media frame%s sent by then); Twilio would go on with %s",
+			       t->frames_before_close, t->frames_before_close == 1 ? "" : "s",
 			       tw && tw->after[0] ? tw->after : "nothing: it hangs up");
-		else
-			printf("close     sent stop and closed after %.2f s%s\n", t->stream_seconds,
-			       t->cut_at_deadline ? " (cut at the time limit)" : "");
+		printf("\n");
+		if (o->expect_close)
+			printf("          expected the server to close with %d: %s\n",
+			       o->expect_close, t->closed_by == SIM_CLOSED_SERVER &&
+			       t->close_code == o->expect_close ? "yes" : "no");
 	}
 	for (i = 0; i < r->ncallbacks; i++) {
 		const struct sim_callback_result *c = &r->callbacks[i];
@@ -100,6 +107,9 @@ static void human(const struct sim_callopts *o, const struct sim_callrun *r)
 	}
 	if (r->failed)
 		printf("FAIL: %s\n", r->reason);
+	else if (o->expect_close)
+		printf("PASS: the server closed the stream with %d as expected%s\n", o->expect_close,
+		       o->expect_echo ? "; the echo before it was exact" : "");
 	else if (tw && !tw->bidirectional)
 		printf("PASS: the stream works (listen only: <Start><Stream> takes no audio back)\n");
 	else
@@ -167,14 +177,22 @@ static void json(const struct sim_callopts *o, const struct sim_callrun *r)
 	       "\"first_echo_ms\":%.3f,\"dtmf_sent\":%lu,\"marks_received\":%lu,"
 	       "\"marks_returned\":%lu,\"marks_flushed\":%lu,\"marks_unreturned\":%lu,"
 	       "\"clears\":%lu,\"clears_before_media\":%lu,\"server_closed_first\":%s,"
-	       "\"close_code\":%d,\"stream_seconds\":%.3f,\"duration_seconds\":%.3f,",
+	       "\"close_code\":%d,\"stream_seconds\":%.3f,\"duration_seconds\":%.3f,"
+	       "\"closed_by\":\"%s\",\"close_after_stop\":%s,\"close_at_seconds\":%.4f,"
+	       "\"frames_before_close\":%lu,\"expect_close\":%d,",
 	       t->frames_sent, t->frames_received, (unsigned long long)t->bytes_sent,
 	       (unsigned long long)t->bytes_received, (unsigned long long)t->bytes_matched,
 	       t->mismatch_at, t->first_echo_ms, t->dtmf_sent, t->marks_received,
 	       t->marks_returned, t->marks_flushed, t->marks_unreturned, t->clears,
 	       t->clears_before_media, t->server_closed_early ? "true" : "false",
-	       t->close_code, t->stream_seconds, r->duration_s);
+	       t->close_code, t->stream_seconds, r->duration_s,
+	       t->closed_by == SIM_CLOSED_SERVER ? "server" : t->closed_by == SIM_CLOSED_CLIENT ?
+	       "client" : t->closed_by == SIM_CLOSED_DROPPED ? "dropped" : "none",
+	       t->close_after_stop ? "true" : "false", t->close_at_s, t->frames_before_close,
+	       o->expect_close);
 	json_kv_str("close_reason", t->close_reason, 0);
+	putchar(',');
+	sim_inject_report(stdout, t, 1);
 	putchar(',');
 	sim_report_json_common(stdout, t);
 	printf(",\"callbacks\":[");

@@ -71,7 +71,7 @@ static void route_url(const struct sim_callopts *o, const char *url, char *out, 
 
 	while (n && o->public_base[n - 1] == '/')
 		n--;
-	if (n && strncasecmp(url, o->public_base, n) == 0 &&
+	if (n && o->base && strncasecmp(url, o->public_base, n) == 0 &&
 	    (url[n] == '/' || url[n] == '?' || url[n] == '\0')) {
 		size_t b = strlen(o->base);
 
@@ -274,7 +274,7 @@ static void do_stream(const struct sim_callopts *o, struct sim_callrun *run,
 		snprintf(cfg.connect_host, sizeof(cfg.connect_host), "%s", o->connect_host);
 		cfg.connect_port = o->connect_port;
 		cfg.tls = o->tls;
-	} else if (o->public_base &&
+	} else if (o->public_base && o->base &&
 		   sim_url_split(o->public_base, pscheme, sizeof(pscheme), phost, sizeof(phost),
 				 &pport, NULL, 0) == 0 && strcasecmp(phost, host) == 0 &&
 		   (pport ? pport : strcasecmp(pscheme, "https") == 0 ? 443 : 80) ==
@@ -304,6 +304,7 @@ static void do_stream(const struct sim_callopts *o, struct sim_callrun *run,
 	cfg.listen_only = run->twiml_ok && !run->twiml->bidirectional;
 	cfg.record = o->record != NULL;
 	cfg.drain_seconds = o->drain;
+	cfg.inject = o->inject;
 	cfg.ncalls = 1;
 	cfg.hard_stop_seconds = (o->fast ? 0 : (double)audio_len / 8000.0) + o->drain + 30;
 	cfg.trace = o->trace;
@@ -376,9 +377,37 @@ static void call_status(const struct sim_callopts *o, struct sim_callrun *run, d
 	sim_http_response_free(&resp);
 }
 
+/* How the WebSocket ended, in words: "closed by server: 1009 (message too big)". */
+void sim_callrun_close_words(const struct sim_totals *t, char *out, size_t cap)
+{
+	switch (t->closed_by) {
+	case SIM_CLOSED_SERVER:
+		snprintf(out, cap, "closed by server: %d%s%s%s%s", t->close_code,
+			 t->close_reason[0] ? " (" : "", t->close_reason,
+			 t->close_reason[0] ? ")" : "", t->close_after_stop ? ", after our stop" :
+			 ", before the call ended");
+		break;
+	case SIM_CLOSED_CLIENT:
+		snprintf(out, cap, "closed by client: stop, then close 1000, before any close "
+			 "from the server");
+		break;
+	case SIM_CLOSED_DROPPED:
+		snprintf(out, cap, "the connection dropped without a close frame (1006)%s",
+			 t->close_after_stop ? ", after our stop" : ", before the call ended");
+		break;
+	default:
+		snprintf(out, cap, "still open when the run was cut at its time limit");
+		break;
+	}
+}
+
 static void verdict(const struct sim_callopts *o, struct sim_callrun *run)
 {
 	const struct sim_totals *t = &run->totals;
+	/* The server closed mid-call as asked: the echo can only cover what came before. */
+	int cut_short = o->expect_close && t->closed_by == SIM_CLOSED_SERVER &&
+			!t->close_after_stop;
+	char why[400], how[200];
 	size_t i;
 
 	if (!run->stream_tried)
@@ -400,18 +429,32 @@ static void verdict(const struct sim_callopts *o, struct sim_callrun *run)
 		else
 			fail(run, "%s", e->first);
 	}
+	sim_callrun_close_words(t, how, sizeof(how));
+	if (sim_inject_failure(t, o->expect_close, why, sizeof(why)))
+		fail(run, "%s", why);
+	if (o->expect_close && (t->closed_by != SIM_CLOSED_SERVER ||
+				t->close_code != o->expect_close))
+		fail(run, "expected the server to close the WebSocket with %d; %s", o->expect_close,
+		     how);
 	if (o->expect_echo) {
 		if (t->mismatch_at >= 0)
 			fail(run, "the echo differs from the audio sent at byte %lld (frame %lld)",
 			     t->mismatch_at, t->mismatch_at / SIM_FRAME_BYTES);
-		else if (t->bytes_matched < run->audio_len)
-			fail(run, "only %llu of %zu bytes came back as echo",
-			     (unsigned long long)t->bytes_matched, run->audio_len);
-		if (t->clears != 1)
+		else if (!cut_short && t->bytes_matched < run->audio_len)
+			fail(run, "only %llu of %zu bytes came back as echo%s%s",
+			     (unsigned long long)t->bytes_matched, run->audio_len,
+			     t->closed_by == SIM_CLOSED_CLIENT ? "" : "; ",
+			     t->closed_by == SIM_CLOSED_CLIENT ? "" : how);
+		if (cut_short && !t->bytes_received) {
+			if (t->clears > 1)
+				fail(run, "expected at most one clear, got %lu", t->clears);
+		} else if (t->clears != 1) {
 			fail(run, "expected exactly one clear before the echo, got %lu", t->clears);
-		else if (t->clears_before_media != 1)
-			fail(run, "the clear came after echoed audio (it flushed part of the echo)");
-	} else if (!t->bytes_received && run->twiml->bidirectional) {
+		} else if (t->clears_before_media != 1) {
+			fail(run, "the clear came after echoed audio (it flushed part of the "
+			     "echo)");
+		}
+	} else if (!t->bytes_received && run->twiml->bidirectional && !cut_short) {
 		fail(run, "no audio came back: the stream is up but the server sent no media, so "
 		     "the caller hears silence");
 	}
@@ -474,7 +517,7 @@ int sim_callrun_execute(const struct sim_callopts *o, const uint8_t *audio, size
 	}
 	if (!run->failed && run->stream_url[0])
 		do_stream(o, run, audio, audio_len);
-	if (run->webhook_status == 200 || o->stream_url)
+	if (o->base && (run->webhook_status == 200 || o->stream_url))
 		call_status(o, run, t0);
 	run->duration_s = mono_s() - t0;
 	verdict(o, run);

@@ -6,12 +6,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "inject.h"
 #include "report.h"
 #include "twiml.h"
 #include "twsig.h"
 
 struct sim_callopts {
-	const char *base;              /* BASE_URL, no trailing '/' kept */
+	const char *base;              /* BASE_URL; NULL with --stream-url alone */
 	const char *token, *public_base, *from, *to, *call_sid;
 	const char *webhook_path, *status_path;
 	int no_call_status;
@@ -27,6 +28,8 @@ struct sim_callopts {
 	long timeout_ms;
 	struct twsig_param *extra;     /* --param pairs (names malloc'd) */
 	size_t nextra;
+	struct sim_inject_cfg inject;  /* --inject, --inject-size */
+	int expect_close;              /* --expect-close CODE, 0 none */
 };
 
 #define SIM_CALLBACKS_MAX 4
@@ -80,6 +83,10 @@ int sim_callrun_webhook(const struct sim_callopts *o, struct sim_callrun *run);
 /* Print the summary (or --json) on stdout. */
 void sim_callrun_report(const struct sim_callopts *o, const struct sim_callrun *run);
 void sim_callrun_free(struct sim_callrun *run);
+
+/* How the call's WebSocket ended, in words ("closed by server: 1009 (message too big),
+ * before the call ended"). */
+void sim_callrun_close_words(const struct sim_totals *t, char *out, size_t cap);
 
 /* Parse "HOST:PORT" ("[v6]:PORT" too); 0 or -1. */
 int sim_parse_hostport(const char *s, char *host, size_t cap, int *port);

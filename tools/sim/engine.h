@@ -36,7 +36,7 @@ struct sim_call {
 	unsigned idx;
 	enum call_state state;
 	unsigned connected_sent:1, start_sent:1, stop_sent:1, closing:1, hook_pending:1,
-		 server_closed:1, mismatch:1;
+		 server_closed:1, mismatch:1, stop_queued:1;
 	char call_sid[35], account_sid[35], stream_sid[35];
 	char *params_json;
 	unsigned long seq;             /* the next sequenceNumber */
@@ -52,6 +52,7 @@ struct sim_call {
 	uint32_t next_expected;        /* load: the counter we expect next */
 	int64_t *sent_at;              /* call: per frame; load: ring of SENT_RING */
 	uint32_t *sent_idx;            /* load: which frame each ring slot holds */
+	struct sim_inject *inj;        /* --inject state (inject.c), NULL when none */
 	int16_t *rec;                  /* played-out audio (record) */
 	size_t rec_len, rec_cap;
 };
@@ -72,6 +73,10 @@ struct sim_engine {
 	uint8_t *scratch;              /* decoded payloads (single-threaded, shared) */
 	unsigned char *tx;             /* LWS_PRE + one message */
 };
+
+/* stream.c: record who closed call 0's WebSocket (SIM_CLOSED_*), when, and how far in;
+ * the first one recorded stands. */
+void sim_call_closed_by(struct sim_call *c, int who);
 
 /* callio.c: one call on the wire. */
 /* Send the one message due next from WRITEABLE; 1 when more wait, 0 when none, -1 to close. */

@@ -7,12 +7,20 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "inject.h"
 #include "stats.h"
 
 /* Distinct error codes kept (each with its count and first message); more are summed
  * under the last slot. PROTOCOL.md names 15 stream codes. */
 #define SIM_ERRKINDS 16
 #define SIM_ERRTEXT 240
+
+enum sim_closed_by {
+	SIM_CLOSED_NONE,       /* still open when the run was cut */
+	SIM_CLOSED_CLIENT,     /* we sent the close frame first */
+	SIM_CLOSED_SERVER,     /* the server's close frame came first */
+	SIM_CLOSED_DROPPED,    /* the TCP connection ended without a close frame */
+};
 
 struct sim_errstat {
 	int code;                  /* Twilio error code, or 0 for faults Twilio names none for */
@@ -40,10 +48,17 @@ struct sim_totals {
 	double first_echo_ms;                /* -1 when nothing came back */
 	struct sim_hist *latency;            /* per-frame echo latency, µs */
 	struct sim_hist *send_lag;           /* how late frames left vs their 20 ms slot, µs */
-	/* close */
-	int close_code;                      /* the server's close code, 0 none */
+	/* close (the first call's) */
+	int closed_by;                       /* SIM_CLOSED_*: who closed the WebSocket */
+	int close_after_stop;                /* ... after our stop had gone out */
+	int close_code;                      /* the server's close code (1006: dropped), 0 none */
 	char close_reason[124];
+	double close_at_s;                   /* when, in seconds after the socket opened */
+	unsigned long frames_before_close;   /* media frames sent by then */
 	double stream_seconds;               /* first call: open to close */
+	/* bad input injected (call --inject; the first call's), in the order given */
+	unsigned ninject;
+	struct sim_inject_stat inject[SIM_INJ_NKINDS];
 	/* errors */
 	size_t nerrors;
 	struct sim_errstat errors[SIM_ERRKINDS];

@@ -13,6 +13,7 @@
 #include <libwebsockets.h>
 
 #include "g711.h"
+#include "inject.h"
 #include "playout.h"
 #include "simmsg.h"
 #include "webhook.h"
@@ -38,6 +39,7 @@ static void finish_call(struct sim_call *c)
 		e->t->stream_seconds = (double)(c->t_close - c->t_open) / 1e6;
 	e->t->marks_unreturned += sim_playout_pending_marks(c->po) +
 				  sim_playout_returned_marks(c->po);
+	sim_inject_conclude(c, e->t);
 	if (e->cfg.load && c->frames_sent)
 		e->t->frames_lost += c->frames_sent > c->rx_bytes / SIM_FRAME_BYTES ?
 			c->frames_sent - (uint32_t)(c->rx_bytes / SIM_FRAME_BYTES) : 0;
@@ -136,9 +138,11 @@ static void call_tick(struct sim_call *c, int64_t now)
 		return;
 	play_out(c, now);
 	if (sim_playout_returned_marks(c->po) || c->frames_sent < sim_call_frames_due(c, now) ||
-	    (c->dtmf_next < nd && c->frames_sent >= sim_call_dtmf_at(c, c->dtmf_next, nd)))
+	    (c->dtmf_next < nd && c->frames_sent >= sim_call_dtmf_at(c, c->dtmf_next, nd)) ||
+	    sim_inject_due(c) || sim_inject_busy(c))
 		lws_callback_on_writable(c->wsi);
-	if (c->frames_sent < c->frames_total || c->dtmf_next < nd)
+	if (c->frames_sent < c->frames_total || c->dtmf_next < nd || sim_inject_pending(c) ||
+	    sim_inject_busy(c))
 		return;
 	/* Everything is sent: hang up once the echo is back (or the server went quiet) and
 	 * the caller has heard what was buffered, or when the drain time runs out. */
@@ -206,6 +210,18 @@ static void tick(struct sim_engine *e)
 }
 
 /* ---- the protocol callback ----------------------------------------------------------- */
+
+void sim_call_closed_by(struct sim_call *c, int who)
+{
+	struct sim_totals *t = c->eng->t;
+
+	if (t->closed_by)
+		return;
+	t->closed_by = who;
+	t->close_after_stop = c->stop_sent;
+	t->close_at_s = c->t_open ? (double)(lws_now_usecs() - c->t_open) / 1e6 : 0;
+	t->frames_before_close = c->frames_sent;
+}
 
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 		    size_t len)
@@ -289,6 +305,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			lws_callback_on_writable(wsi);
 		break;
 	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		/* The server's close frame, before ours (lws keeps an answer to our own close
+		 * to itself): code 1005 when it carries none (RFC 6455 7.1.5). */
 		if (!c->stop_sent)
 			c->server_closed = 1;
 		if (c->idx == 0 || !e->t->close_code) {
@@ -298,8 +316,14 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			snprintf(e->t->close_reason, sizeof(e->t->close_reason), "%.*s",
 				 len > 2 ? (int)(len - 2) : 0, len > 2 ? (const char *)in + 2 : "");
 		}
+		if (c->idx == 0)
+			sim_call_closed_by(c, SIM_CLOSED_SERVER);
 		break;
 	case LWS_CALLBACK_CLIENT_CLOSED:
+		if (c->idx == 0 && !e->t->closed_by && c->state == C_OPEN) {
+			sim_call_closed_by(c, SIM_CLOSED_DROPPED);
+			e->t->close_code = 1006;   /* RFC 6455 7.1.5: closed with no close frame */
+		}
 		if (!c->stop_sent && c->state == C_OPEN) {
 			e->t->server_closed_early++;
 			if (!c->server_closed)
@@ -341,6 +365,8 @@ struct sim_engine *sim_engine_new(const struct sim_engine_cfg *cfg, struct sim_t
 	e->tfd = -1;
 	snprintf(e->t->subprotocol_offered, sizeof(e->t->subprotocol_offered), "%s",
 		 cfg->subprotocols ? cfg->subprotocols : "");
+	for (e->t->ninject = 0; e->t->ninject < cfg->inject.n; e->t->ninject++)
+		e->t->inject[e->t->ninject].kind = cfg->inject.order[e->t->ninject];
 	e->scratch = malloc(SIM_RX_MAX);
 	e->tx = malloc(TX_MAX);
 	if (!e->scratch || !e->tx) {
@@ -546,6 +572,7 @@ void sim_engine_free(struct sim_engine *e)
 		free(c->rx);
 		free(c->rec);
 		sim_playout_free(c->po);
+		sim_inject_free(c);
 	}
 	free(e->calls);
 	free(e->scratch);

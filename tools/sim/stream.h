@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "inject.h"
 #include "report.h"
 #include "twsig.h"
 
@@ -34,6 +35,7 @@ struct sim_engine_cfg {
 	int listen_only;            /* <Start><Stream>: audio back is 31924 */
 	int record;                 /* keep the played-out audio (call mode) */
 	double drain_seconds;       /* after the last frame: wait this long at most */
+	struct sim_inject_cfg inject;   /* bad input to send (call mode; n == 0: none) */
 	/* Load mode. */
 	unsigned ncalls;
 	double ramp;                /* calls started per second (0: all at once) */

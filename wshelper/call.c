@@ -1,0 +1,490 @@
+/* call: one media stream's state: the mode's hooks, a lazily allocated bounded outbound
+ * queue, the idle timer, closing, and the one teardown (messages in: call_rx.c). */
+#include "call.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "call_int.h"
+#include "calllog.h"
+#include "config.h"
+#include "metrics.h"
+#include "mode.h"
+#include "twmsg.h"
+
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t call_now_us(const struct call_env *env)
+{
+	return env->io->now_us ? env->io->now_us() : mono_us();
+}
+
+void call_elog(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	/* one write per line, so lines from one process never interleave mid-line */
+	fwrite(line, 1, (size_t)n, stderr);
+}
+
+/* Values printed on stderr lines come from the peer: keep each a single word on one line
+ * (bytes outside 0x21..0x7e become '?'). */
+const char *call_safe(const char *s, char *buf, size_t cap)
+{
+	size_t i, o = 0;
+
+	if (!s || !*s)
+		return "-";
+	for (i = 0; s[i] && o + 1 < cap; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		buf[o++] = (ch < 0x21 || ch >= 0x7f) ? '?' : (char)ch;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/* The same for a free-text value printed inside "…": '"' and '\\' become '\'', controls '?'. */
+const char *call_quoted(const char *s, char *buf, size_t cap)
+{
+	size_t i, o = 0;
+
+	for (i = 0; s && s[i] && o + 1 < cap; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		buf[o++] = ch == '"' || ch == '\\' ? '\'' : (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+struct call_env *call_env_new(const struct config *cfg, const struct mode_ops *default_mode,
+			      struct wsmetrics *metrics, const struct call_io *io, size_t pre,
+			      char *err, size_t errlen)
+{
+	struct call_env *env = calloc(1, sizeof(*env));
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!env)
+		goto nomem;
+	env->cfg = cfg;
+	env->default_mode = default_mode;
+	env->m = metrics;
+	env->io = io;
+	env->pre = pre;
+	/* A payload is base64 inside one message, so it decodes to at most 3/4 of it. */
+	env->payload_cap = cfg->max_message / 4 * 3 + 3;
+	env->msg = malloc(sizeof(*env->msg));
+	env->payload = malloc(env->payload_cap);
+	env->keys = calloc(TWMSG_PARAMS_MAX, sizeof(*env->keys));
+	if (!env->msg || !env->payload || !env->keys)
+		goto nomem;
+	return env;
+nomem:
+	if (err && errlen)
+		snprintf(err, errlen, "out of memory");
+	if (env) {
+		free(env->msg);
+		free(env->payload);
+		free(env->keys);
+		free(env);
+	}
+	return NULL;
+}
+
+void call_env_free(struct call_env *env)
+{
+	if (!env)
+		return;
+	while (env->head)
+		call_done(env->head);
+	free(env->msg);
+	free(env->payload);
+	free(env->keys);
+	free(env);
+}
+
+size_t call_env_count(const struct call_env *env)
+{
+	return env->count;
+}
+
+void call_env_close_all(struct call_env *env, int code, const char *reason)
+{
+	struct call *c;
+
+	for (c = env->head; c; c = c->next)
+		call_close(c, code, reason, 0);
+}
+
+void call_copy(char *dst, size_t cap, const char *src)
+{
+	snprintf(dst, cap, "%s", src ? src : "");
+}
+
+struct call *call_new(struct call_env *env, void *ctx, const struct call_conn *conn)
+{
+	struct call *c = calloc(1, sizeof(*c));
+	char b1[64], b2[64];
+
+	if (!c)
+		return NULL;
+	c->env = env;
+	c->ctx = ctx;
+	c->mode = env->default_mode;
+	call_copy(c->path, sizeof(c->path), conn->path);
+	call_copy(c->subprotocol, sizeof(c->subprotocol), conn->subprotocol);
+	call_copy(c->peer, sizeof(c->peer), conn->peer);
+	call_copy(c->xff, sizeof(c->xff), conn->xff);
+	c->t_open_us = c->last_rx_us = call_now_us(env);
+	c->next = env->head;
+	if (env->head)
+		env->head->prev = c;
+	env->head = c;
+	env->count++;
+	env->m->active_calls++;
+	env->m->calls_total++;
+	call_elog("WS_CONNECTED path=%s subprotocol=%s", call_safe(c->path, b1, sizeof(b1)),
+	          c->subprotocol[0] ? call_safe(c->subprotocol, b2, sizeof(b2)) : "none");
+	env->io->set_timer(ctx, (int64_t)env->cfg->idle_seconds * 1000000);
+	return c;
+}
+
+const char *call_sid(const struct call *c)
+{
+	return c->call_sid;
+}
+
+const char *call_stream_sid(const struct call *c)
+{
+	return c->stream_sid;
+}
+
+const struct config *call_config(const struct call *c)
+{
+	return c->env->cfg;
+}
+
+const char *call_param(const struct call *c, const char *name)
+{
+	return c->start ? twmsg_param(c->start, name) : NULL;
+}
+
+void *call_mode_state(const struct call *c)
+{
+	return c->mode_state;
+}
+
+void call_set_mode_state(struct call *c, void *state)
+{
+	c->mode_state = state;
+}
+
+void call_log(const struct call *c, const char *event, const char *const *kv)
+{
+	if (!c->started)
+		return;
+	calllog_append(c->env->cfg->log_dir, c->call_sid, "ws", event, kv);
+}
+
+/* Count a protocol error; log the first of each kind per call, in the call's log when the
+ * call is known (after start), else on stderr. */
+void call_proto_error(struct call *c, enum wsmetrics_err kind, const char *detail)
+{
+	char b1[200];
+
+	c->env->m->errors[kind]++;
+	if (c->errors[kind]++)
+		return;
+	if (c->started) {
+		const char *kv[] = { "kind", wsmetrics_err_name(kind), "detail", detail, NULL };
+		call_log(c, "ws_error", kv);
+	} else {
+		call_elog("WS_ERROR kind=%s peer=%s detail=\"%s\"", wsmetrics_err_name(kind), c->peer,
+		          call_quoted(detail, b1, sizeof(b1)));
+	}
+}
+
+void call_close(struct call *c, int code, const char *reason, int flush)
+{
+	if (c->closing || c->done)
+		return;
+	c->closing = 1;
+	c->flush = flush ? 1 : 0;
+	c->close_code = code;
+	call_copy(c->close_reason, sizeof(c->close_reason), reason);
+	c->env->io->want_write(c->ctx);
+	c->env->io->set_timer(c->ctx, CLOSE_FORCE_US);
+}
+
+void call_close_status(const struct call *c, int *code, const char **reason)
+{
+	*code = c->close_code ? c->close_code : CLOSE_NORMAL;
+	*reason = c->close_reason;
+}
+
+/* --- outbound queue --- */
+
+static struct qent *qalloc(struct call *c, size_t need)
+{
+	struct qent *q;
+
+	if (!c->started || c->closing)
+		return NULL;
+	q = malloc(sizeof(*q) + c->env->pre + need);
+	if (!q)
+		call_elog("WS_ERROR kind=no_memory sid=%s", c->call_sid);
+	return q;
+}
+
+static int qpush(struct call *c, struct qent *q, long len, unsigned char kind)
+{
+	size_t max = c->env->cfg->max_queue_bytes;
+	char detail[96];
+
+	if (len < 0) {
+		free(q);
+		return -1;
+	}
+	if (c->qbytes + (size_t)len > max) {
+		free(q);
+		snprintf(detail, sizeof(detail), "outbound queue over %zu bytes", max);
+		call_proto_error(c, WSERR_QUEUE_FULL, detail);
+		call_elog("WS_CLOSE sid=%s code=%d reason=\"%s\"", c->call_sid, CLOSE_INTERNAL, detail);
+		call_close(c, CLOSE_INTERNAL, "outbound queue full", 0);
+		return -1;
+	}
+	q->next = NULL;
+	q->len = (size_t)len;
+	q->kind = kind;
+	if (c->qtail)
+		c->qtail->next = q;
+	else
+		c->qhead = q;
+	c->qtail = q;
+	c->qbytes += q->len;
+	c->env->io->want_write(c->ctx);
+	return 0;
+}
+
+int call_send_media(struct call *c, const uint8_t *ulaw, size_t n)
+{
+	size_t need = twmsg_media_size(strlen(c->stream_sid), n);
+	struct qent *q = qalloc(c, need);
+
+	if (!q)
+		return -1;
+	return qpush(c, q, twmsg_build_media((char *)q->buf + c->env->pre, need, c->stream_sid,
+					     ulaw, n), Q_MEDIA);
+}
+
+int call_send_mark(struct call *c, const char *name)
+{
+	size_t need = twmsg_mark_size(strlen(c->stream_sid), strlen(name));
+	struct qent *q = qalloc(c, need);
+
+	if (!q)
+		return -1;
+	return qpush(c, q, twmsg_build_mark((char *)q->buf + c->env->pre, need, c->stream_sid,
+					    name), Q_MARK);
+}
+
+int call_send_clear(struct call *c)
+{
+	size_t need = twmsg_clear_size(strlen(c->stream_sid));
+	struct qent *q = qalloc(c, need);
+
+	if (!q)
+		return -1;
+	return qpush(c, q, twmsg_build_clear((char *)q->buf + c->env->pre, need, c->stream_sid),
+		     Q_CLEAR);
+}
+
+static void qfree_all(struct call *c)
+{
+	while (c->qhead) {
+		struct qent *q = c->qhead;
+
+		c->qhead = q->next;
+		free(q);
+	}
+	c->qtail = NULL;
+	c->qbytes = 0;
+}
+
+int call_on_writable(struct call *c)
+{
+	struct qent *q = c->qhead;
+
+	if (c->closing && (!c->flush || !q))
+		return -1;
+	if (!q)
+		return 0;
+	if (c->env->io->write(c->ctx, q->buf + c->env->pre, q->len) < 0) {
+		if (!c->closing) {
+			c->closing = 1;
+			c->close_code = CLOSE_ABNORMAL;
+			call_copy(c->close_reason, sizeof(c->close_reason), "write failed");
+		}
+		return -1;
+	}
+	switch (q->kind) {
+	case Q_MEDIA:
+		c->tx++;
+		c->env->m->frames_out++;
+		break;
+	case Q_MARK:
+		c->marks_sent++;
+		c->env->m->marks_sent++;
+		break;
+	case Q_CLEAR:
+		c->clears++;
+		c->env->m->clears++;
+		break;
+	}
+	c->qhead = q->next;
+	if (!c->qhead)
+		c->qtail = NULL;
+	c->qbytes -= q->len;
+	free(q);
+	if (c->qhead || c->closing)
+		c->env->io->want_write(c->ctx);
+	return 0;
+}
+
+int call_has_output(const struct call *c)
+{
+	return c->qhead || c->closing;
+}
+
+int call_on_timer(struct call *c)
+{
+	int64_t idle = (int64_t)c->env->cfg->idle_seconds * 1000000, t = call_now_us(c->env);
+	char detail[64];
+
+	if (c->closing)
+		return -1;   /* our close never got out (socket not draining): force it */
+	if (t - c->last_rx_us < idle) {
+		c->env->io->set_timer(c->ctx, c->last_rx_us + idle - t);
+		return 0;
+	}
+	snprintf(detail, sizeof(detail), "no message for %d s", c->env->cfg->idle_seconds);
+	call_proto_error(c, WSERR_IDLE, detail);
+	call_elog("WS_CLOSE sid=%s code=%d reason=\"idle timeout\" detail=\"%s\"",
+	          c->call_sid[0] ? c->call_sid : "-", CLOSE_NORMAL, detail);
+	call_close(c, CLOSE_NORMAL, "idle timeout", 0);
+	return 0;
+}
+
+void call_on_peer_close(struct call *c, int code, const char *reason, size_t reason_len)
+{
+	size_t n = reason_len < sizeof(c->peer_reason) - 1 ? reason_len : sizeof(c->peer_reason) - 1;
+
+	c->peer_closed = 1;
+	c->peer_code = code ? code : CLOSE_NO_STATUS;
+	memcpy(c->peer_reason, reason ? reason : "", reason ? n : 0);
+	c->peer_reason[reason ? n : 0] = '\0';
+}
+
+/* --- teardown --- */
+
+void call_done(struct call *c)
+{
+	struct call_env *env;
+	char v[8][24], errs[WSERR_COUNT][24], keys[WSERR_COUNT][40];
+	const char *kv[2 * (12 + WSERR_COUNT) + 1];
+	const char *by, *reason;
+	size_t k = 0;
+	int code, i;
+
+	if (!c || c->done)
+		return;
+	c->done = 1;
+	env = c->env;
+	if (c->started && c->mode->on_close)
+		c->mode->on_close(c);
+
+	if (c->close_code) {
+		by = "server";
+		code = c->close_code;
+		reason = c->close_reason;
+	} else if (c->peer_closed) {
+		by = "peer";
+		code = c->peer_code;
+		reason = c->peer_reason;
+	} else {
+		by = "network";
+		code = CLOSE_ABNORMAL;
+		reason = "connection lost without a close frame";
+	}
+	call_elog("WS_DONE sid=%s rx=%llu tx=%llu", c->call_sid[0] ? c->call_sid : "-", c->rx, c->tx);
+
+	snprintf(v[0], sizeof(v[0]), "%llu", c->rx);
+	snprintf(v[1], sizeof(v[1]), "%llu", c->tx);
+	snprintf(v[2], sizeof(v[2]), "%llu", c->marks_sent);
+	snprintf(v[3], sizeof(v[3]), "%llu", c->marks_returned);
+	snprintf(v[4], sizeof(v[4]), "%llu", c->clears);
+	snprintf(v[5], sizeof(v[5]), "%u", c->errors[WSERR_SEQUENCE_GAP]);
+	snprintf(v[6], sizeof(v[6]), "%lld", (long long)((call_now_us(env) - c->t_open_us) / 1000));
+	snprintf(v[7], sizeof(v[7]), "%d", code);
+	kv[k++] = "rx";
+	kv[k++] = v[0];
+	kv[k++] = "tx";
+	kv[k++] = v[1];
+	kv[k++] = "marks_sent";
+	kv[k++] = v[2];
+	kv[k++] = "marks_returned";
+	kv[k++] = v[3];
+	kv[k++] = "clears";
+	kv[k++] = v[4];
+	kv[k++] = "gaps";
+	kv[k++] = v[5];
+	for (i = 0; i < WSERR_COUNT; i++) {
+		if (!c->errors[i] || i == WSERR_SEQUENCE_GAP)
+			continue;
+		snprintf(keys[i], sizeof(keys[i]), "errors_%s", wsmetrics_err_name(i));
+		snprintf(errs[i], sizeof(errs[i]), "%u", c->errors[i]);
+		kv[k++] = keys[i];
+		kv[k++] = errs[i];
+	}
+	kv[k++] = "duration_ms";
+	kv[k++] = v[6];
+	kv[k++] = "close_code";
+	kv[k++] = v[7];
+	kv[k++] = "close_reason";
+	kv[k++] = reason;
+	kv[k++] = "closed_by";
+	kv[k++] = by;
+	kv[k] = NULL;
+	call_log(c, "ws_done", kv);
+
+	qfree_all(c);
+	free(c->rxbuf);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		env->head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	env->count--;
+	env->m->active_calls--;
+	free(c);
+}

@@ -1,0 +1,97 @@
+/* call_int: what call.c (state, output, timers, teardown) and call_rx.c (messages in) share
+ * about one call; private to the call module, nothing else includes it. */
+#ifndef CALLPIPE_CALL_INT_H
+#define CALLPIPE_CALL_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "call.h"
+#include "metrics.h"
+#include "twmsg.h"
+
+/* Close codes (RFC 6455 §7.4.1). */
+#define CLOSE_NORMAL       1000
+#define CLOSE_GOING_AWAY   1001
+#define CLOSE_NO_STATUS    1005
+#define CLOSE_ABNORMAL     1006
+#define CLOSE_POLICY       1008
+#define CLOSE_TOO_BIG      1009
+#define CLOSE_INTERNAL     1011
+
+/* A close we asked for must have happened by then, or the timer forces it. lws itself gives
+ * a close frame 5 s to be sent and acknowledged; this covers a socket that never drains. */
+#define CLOSE_FORCE_US (5 * 1000000LL)
+
+enum qkind { Q_MEDIA, Q_MARK, Q_CLEAR };
+
+/* One outbound message: allocated when queued, freed once written. */
+struct qent {
+	struct qent *next;
+	size_t len;
+	unsigned char kind;
+	unsigned char buf[];   /* env->pre bytes of headroom, then the JSON text */
+};
+
+struct call_env {
+	const struct config *cfg;
+	const struct mode_ops *default_mode;
+	struct wsmetrics *m;
+	const struct call_io *io;
+	size_t pre;
+	struct call *head;
+	size_t count;
+	struct twmsg *msg;          /* parse scratch: the lws loop handles one message at a time */
+	uint8_t *payload;           /* decoded media scratch: 3/4 of [ws] max_message */
+	size_t payload_cap;
+	char (*keys)[TWMSG_PARAM_LEN + 8];  /* param_<Name> keys for ws_start */
+};
+
+struct call {
+	struct call_env *env;
+	void *ctx;
+	struct call *prev, *next;
+	const struct mode_ops *mode;
+	void *mode_state;
+	const struct twmsg *start;  /* the start message, only while on_start runs */
+
+	/* handshake facts; paths are checked before the upgrade, so these fit */
+	char path[24];
+	char subprotocol[20];
+	char peer[48];
+	char xff[128];
+	char stream_sid[TWMSG_SID_MAX];
+	char call_sid[TWMSG_SID_MAX];
+
+	unsigned started : 1, stopped : 1, closing : 1, flush : 1, peer_closed : 1, done : 1,
+		 has_seq : 1;
+	int close_code, peer_code;
+	char close_reason[64], peer_reason[64];
+
+	unsigned long long rx, tx, marks_sent, marks_returned, clears, last_seq;
+	unsigned errors[WSERR_COUNT];
+	int64_t t_open_us, last_rx_us;
+
+	/* reassembly of fragmented messages (lws delivers chunks) */
+	char *rxbuf;
+	size_t rxlen, rxcap;
+	unsigned rx_binary : 1, rx_discard : 1;
+
+	struct qent *qhead, *qtail;
+	size_t qbytes;
+};
+
+/* Monotonic microseconds (env->io->now_us when a test fakes the clock). */
+int64_t call_now_us(const struct call_env *env);
+/* One line on stderr, written with one write(). */
+void call_elog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Peer text made safe for a stderr line: one word ("-" when empty), or a value to print
+ * inside "…". */
+const char *call_safe(const char *s, char *buf, size_t cap);
+const char *call_quoted(const char *s, char *buf, size_t cap);
+/* SRC (NULL is "") into DST, cut to CAP. */
+void call_copy(char *dst, size_t cap, const char *src);
+/* Count a protocol error; log the first of each kind per call. */
+void call_proto_error(struct call *c, enum wsmetrics_err kind, const char *detail);
+
+#endif

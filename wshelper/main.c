@@ -1,0 +1,450 @@
+/* callpipe-ws: the media socket helper: options and config, the lws context and its service
+ * loop, signals (SIGTERM/SIGINT drain then exit, SIGHUP reopens --log), startup banner. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <libwebsockets.h>
+
+#include "calllog.h"
+#include "config.h"
+#include "mode.h"
+#include "server.h"
+
+#define CALLPIPE_WS_VERSION "0.1.0"
+
+/* After the drain, closes (1001) get this long to be acknowledged before the context goes. */
+#define CLOSE_WAIT_US (2 * 1000000LL)
+/* Descriptors kept free for what is not a connection: stdio, the --log file, call log
+ * appends (open/write/close), lws's event pipe and listener, libc. */
+#define FD_RESERVE 32
+/* Connections beyond max_calls still get an answer (/metrics, a 503 for the next call). */
+#define FD_HTTP_HEADROOM 64
+
+struct app {
+	struct config cfg;
+	struct lws_context *ctx;
+	struct wsserver *srv;
+	const char *log_path;
+	int quit;
+	int draining;
+	int closing_all;
+	lws_sorted_usec_list_t sul_drain;   /* end of [ws] drain_seconds */
+	lws_sorted_usec_list_t sul_wait;    /* end of the wait for closes to be acknowledged */
+};
+
+/* Only what a signal handler may touch: flags, and the context to wake. */
+static volatile sig_atomic_t sig_term, sig_hup;
+static struct lws_context *volatile sig_ctx;
+
+static void on_signal(int signo)
+{
+	int saved = errno;
+
+	if (signo == SIGHUP)
+		sig_hup = 1;
+	else
+		sig_term = 1;
+	/* eventfd_write() only: async-signal-safe; LWS_CALLBACK_EVENT_WAIT_CANCELLED follows */
+	if (sig_ctx)
+		lws_cancel_service(sig_ctx);
+	errno = saved;
+}
+
+static void usage(FILE *f)
+{
+	const struct mode_ops *const *m;
+
+	fprintf(f,
+"usage: callpipe-ws [-c FILE] [--listen HOST:PORT] [--mode NAME] [--log FILE]\n"
+"       callpipe-ws --help | --version\n"
+"\n"
+"The callpipe media socket helper: serves Twilio Media Streams (bidirectional\n"
+"<Connect><Stream>) on " "/ws/twilio-media" " and /ws/twilio-media/, plus GET /healthz and\n"
+"GET /metrics (Prometheus text). Put it behind Apache or lighttpd (TLS, wss://).\n"
+"\n"
+"Options:\n"
+"  -c, --config FILE     read FILE (default: $CALLPIPE_CONF, else built-in defaults)\n"
+"  -l, --listen HOST:PORT\n"
+"                        listen there instead of [ws] listen (default 127.0.0.1:8081);\n"
+"                        HOST may be an IPv4 or [IPv6] address, an interface name, or *\n"
+"  -m, --mode NAME       default mode for calls instead of [ws] mode (default echo); a\n"
+"                        call may ask for another with <Parameter name=\"mode\" .../>\n"
+"  -L, --log FILE        append stderr (diagnosis lines, errors) to FILE; SIGHUP reopens it\n"
+"  -h, --help            this text\n"
+"  -V, --version         version and libwebsockets version\n"
+"\n"
+"Modes:\n");
+	for (m = mode_list(); *m; m++)
+		fprintf(f, "  %-10s %s\n", (*m)->name, (*m)->summary);
+	fprintf(f,
+"\n"
+"Configuration ([ws] unless noted; see docs/CONFIG.md and docs/WS.md):\n"
+"  listen, mode, max_message (1009 above it), idle_seconds, echo_mark_every,\n"
+"  drain_seconds, max_calls, max_queue_bytes; [twilio] validate, auth_token,\n"
+"  public_url (the signed stream URL is built from it); [log] dir (per-call logs).\n"
+"  With validate = yes and no auth_token the helper refuses to start.\n"
+"\n"
+"Signals:\n"
+"  SIGTERM, SIGINT  refuse new streams (503), let calls run up to drain_seconds,\n"
+"                   close the rest with 1001, exit 0; a second one skips the wait\n"
+"  SIGHUP           reopen --log FILE\n"
+"\n"
+"Stderr lines: WS_CONNECTED path=… subprotocol=…, WS_START sid=…, WS_MARK name=…,\n"
+"WS_STOP sid=…, WS_DONE sid=… rx=N tx=N, WS_REJECT …, WS_ERROR kind=…, WS_CLOSE ….\n"
+"\n"
+"Exit status: 0 after a clean shutdown, 1 on a configuration or startup error,\n"
+"2 on a usage error.\n");
+}
+
+static int open_log(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+
+	if (fd < 0) {
+		fprintf(stderr, "callpipe-ws: cannot open log %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (fd != STDERR_FILENO) {
+		if (dup2(fd, STDERR_FILENO) < 0) {
+			fprintf(stderr, "callpipe-ws: dup2 %s: %s\n", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+static void lws_log_line(int level, const char *line)
+{
+	size_t n = strlen(line);
+
+	(void)level;
+	/* some lws 4.1.6 messages lack their newline */
+	fprintf(stderr, "lws: %s%s", line, n && line[n - 1] == '\n' ? "" : "\n");
+}
+
+/* HOST:PORT, [V6]:PORT, *:PORT or :PORT into IFACE (NULL = every interface) and PORT. */
+static int parse_listen(const char *s, char *iface, size_t cap, int *port, int *v4)
+{
+	const char *colon, *h = s;
+	size_t hl;
+	char *end;
+	long p;
+
+	*v4 = 0;
+	if (*s == '[') {
+		const char *rb = strchr(s, ']');
+
+		if (!rb || rb[1] != ':')
+			return -1;
+		h = s + 1;
+		hl = (size_t)(rb - h);
+		colon = rb + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon)
+			return -1;
+		hl = (size_t)(colon - s);
+	}
+	errno = 0;
+	p = strtol(colon + 1, &end, 10);
+	if (errno || *end || colon[1] == '\0' || p < 1 || p > 65535 || hl >= cap)
+		return -1;
+	*port = (int)p;
+	memcpy(iface, h, hl);
+	iface[hl] = '\0';
+	if (!strcmp(iface, "*"))
+		iface[0] = '\0';
+	if (!strcmp(iface, "localhost"))
+		snprintf(iface, cap, "127.0.0.1");
+	*v4 = iface[0] && strspn(iface, "0123456789.") == strlen(iface);
+	return 0;
+}
+
+/* lws 4.1.6 treats EADDRNOTAVAIL as "interface not up yet": lws_create_context() succeeds
+ * and the vhost retries bind() every second, forever, listening nowhere. For an address
+ * literal, find out first and refuse to start instead. Names (interfaces) are left to lws. */
+static int check_bindable(const char *iface, int port, char *err, size_t errlen)
+{
+	struct addrinfo hints, *ai = NULL;
+	char service[8];
+	int fd, one = 1, r;
+
+	if (!iface[0])
+		return 0;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(service, sizeof(service), "%d", port);
+	if (getaddrinfo(iface, service, &hints, &ai) != 0)
+		return 0;   /* not an address literal */
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		freeaddrinfo(ai);
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	r = bind(fd, ai->ai_addr, ai->ai_addrlen);
+	if (r < 0)
+		snprintf(err, errlen, "bind %s port %d: %s", iface, port, strerror(errno));
+	close(fd);
+	freeaddrinfo(ai);
+	return r < 0 ? -1 : 0;
+}
+
+/* lws stops accepting (disables POLLIN on the listener) when a thread's descriptors reach
+ * fd_limit_per_thread - 1; keep that below RLIMIT_NOFILE or accept() fails with EMFILE
+ * and the loop spins. Raise the soft limit towards the hard one when max_calls needs it. */
+static unsigned fd_limit(int max_calls, rlim_t *soft_out)
+{
+	unsigned long want = (unsigned long)max_calls + FD_HTTP_HEADROOM + FD_RESERVE;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		rl.rlim_cur = 1024;
+		rl.rlim_max = 1024;
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		struct rlimit nr = rl;
+
+		nr.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &nr) == 0)
+			rl = nr;
+	}
+	*soft_out = rl.rlim_cur;
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > want)
+		return (unsigned)(want - FD_RESERVE);
+	return rl.rlim_cur > 2 * FD_RESERVE ? (unsigned)(rl.rlim_cur - FD_RESERVE) : FD_RESERVE;
+}
+
+static void sul_wait_cb(lws_sorted_usec_list_t *sul)
+{
+	struct app *a = lws_container_of(sul, struct app, sul_wait);
+
+	if (wsserver_active(a->srv))
+		fprintf(stderr, "callpipe-ws: %zu call(s) did not acknowledge the close in time\n",
+			wsserver_active(a->srv));
+	a->quit = 1;
+}
+
+static void close_all(struct app *a)
+{
+	if (a->closing_all)
+		return;
+	a->closing_all = 1;
+	fprintf(stderr, "callpipe-ws: closing %zu call(s) with 1001\n", wsserver_active(a->srv));
+	wsserver_close_all(a->srv);
+	lws_sul_schedule(a->ctx, 0, &a->sul_wait, sul_wait_cb, CLOSE_WAIT_US);
+}
+
+static void sul_drain_cb(lws_sorted_usec_list_t *sul)
+{
+	close_all(lws_container_of(sul, struct app, sul_drain));
+}
+
+static void on_wake(void *arg)
+{
+	struct app *a = arg;
+
+	if (sig_hup) {
+		sig_hup = 0;
+		if (a->log_path && open_log(a->log_path) == 0)
+			fprintf(stderr, "callpipe-ws: SIGHUP: reopened %s\n", a->log_path);
+	}
+	if (sig_term) {
+		sig_term = 0;
+		if (a->draining) {
+			fprintf(stderr, "callpipe-ws: second signal: not waiting for the drain\n");
+			lws_sul_cancel(&a->sul_drain);
+			close_all(a);
+			return;
+		}
+		a->draining = 1;
+		wsserver_drain(a->srv);
+		fprintf(stderr, "callpipe-ws: shutting down: refusing new streams, %zu call(s) "
+			"have up to %d s\n", wsserver_active(a->srv), a->cfg.drain_seconds);
+		if (!wsserver_active(a->srv))
+			a->quit = 1;
+		else if (a->cfg.drain_seconds <= 0)
+			close_all(a);
+		else
+			lws_sul_schedule(a->ctx, 0, &a->sul_drain, sul_drain_cb,
+					 (lws_usec_t)a->cfg.drain_seconds * LWS_US_PER_SEC);
+	}
+}
+
+static void on_call_gone(void *arg)
+{
+	struct app *a = arg;
+
+	if (a->draining && !wsserver_active(a->srv))
+		a->quit = 1;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "log", required_argument, NULL, 'L' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *conf_arg = NULL, *listen_arg = NULL, *mode_arg = NULL, *path;
+	struct lws_context_creation_info info;
+	struct wsserver_hooks hooks;
+	const struct mode_ops *mode;
+	struct sigaction sa;
+	struct app app;
+	char err[512], iface[128];
+	int opt, port, v4;
+	unsigned fdl, headroom;
+	int max_calls;
+	rlim_t soft;
+
+	memset(&app, 0, sizeof(app));
+	while ((opt = getopt_long(argc, argv, "c:l:m:L:hV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': conf_arg = optarg; break;
+		case 'l': listen_arg = optarg; break;
+		case 'm': mode_arg = optarg; break;
+		case 'L': app.log_path = optarg; break;
+		case 'h': usage(stdout); return 0;
+		case 'V':
+			printf("callpipe-ws %s (libwebsockets %s)\n", CALLPIPE_WS_VERSION,
+			       lws_get_library_version());
+			return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "callpipe-ws: unexpected argument \"%s\"\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (app.log_path && open_log(app.log_path) < 0)
+		return 1;
+
+	path = config_path(conf_arg);
+	if (path) {
+		if (config_load(&app.cfg, path, err, sizeof(err)) < 0) {
+			fprintf(stderr, "callpipe-ws: %s\n", err);
+			return 1;
+		}
+	} else {
+		config_defaults(&app.cfg);
+	}
+	if (listen_arg)
+		snprintf(app.cfg.ws_listen, sizeof(app.cfg.ws_listen), "%s", listen_arg);
+	if (mode_arg)
+		snprintf(app.cfg.mode, sizeof(app.cfg.mode), "%s", mode_arg);
+	if (config_check(&app.cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "callpipe-ws: refusing to start: %s%s%s\n", path ? path : "",
+			path ? ": " : "", err);
+		return 1;
+	}
+	mode = mode_find(app.cfg.mode);
+	if (!mode) {
+		fprintf(stderr, "callpipe-ws: unknown mode \"%s\" (see --help for the list)\n",
+			app.cfg.mode);
+		return 1;
+	}
+	if (parse_listen(app.cfg.ws_listen, iface, sizeof(iface), &port, &v4) < 0) {
+		fprintf(stderr, "callpipe-ws: listen \"%s\" is not HOST:PORT\n", app.cfg.ws_listen);
+		return 1;
+	}
+	if (check_bindable(iface, port, err, sizeof(err)) < 0) {
+		fprintf(stderr, "callpipe-ws: cannot listen on %s: %s\n", app.cfg.ws_listen, err);
+		return 1;
+	}
+	if (calllog_prepare_dir(app.cfg.log_dir, err, sizeof(err)) < 0)
+		fprintf(stderr, "callpipe-ws: warning: call logs will fail: %s\n", err);
+
+	hooks.arg = &app;
+	hooks.wake = on_wake;
+	hooks.call_gone = on_call_gone;
+	app.srv = wsserver_new(&app.cfg, mode, &hooks, err, sizeof(err));
+	if (!app.srv) {
+		fprintf(stderr, "callpipe-ws: %s\n", err);
+		return 1;
+	}
+
+	fdl = fd_limit(app.cfg.max_calls, &soft);
+	/* Beyond the fd limit lws stops accepting and connections wait unanswered in the
+	 * backlog; below it, calls past max_calls get a clean 503. So cap max_calls to what
+	 * the descriptors allow, keeping some for HTTP (/metrics, 503 answers). */
+	headroom = fdl / 4 < FD_HTTP_HEADROOM ? fdl / 4 : FD_HTTP_HEADROOM;
+	max_calls = app.cfg.max_calls;
+	if ((unsigned long)max_calls + headroom > fdl)
+		max_calls = (int)(fdl - headroom);
+	wsserver_set_max_calls(app.srv, max_calls);
+	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_line);
+	memset(&info, 0, sizeof(info));
+	info.port = port;
+	info.iface = iface[0] ? iface : NULL;
+	info.protocols = wsserver_protocols(app.srv);
+	info.vhost_name = "callpipe-ws";
+	info.server_string = "callpipe-ws";
+	info.user = app.srv;
+	info.fd_limit_per_thread = fdl;
+	/* An IPv4 literal binds an IPv4 socket; lws would otherwise try it as IPv6. */
+	info.options = v4 ? LWS_SERVER_OPTION_DISABLE_IPV6 : 0;
+	app.ctx = lws_create_context(&info);
+	if (!app.ctx) {
+		fprintf(stderr, "callpipe-ws: cannot listen on %s (in use, or not an address "
+			"of this host?)\n", app.cfg.ws_listen);
+		wsserver_free(app.srv);
+		return 1;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;
+	sig_ctx = app.ctx;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	fprintf(stderr, "callpipe-ws %s (libwebsockets %s) listening on %s, mode %s, "
+		"max_calls %d (fd limit %u of %llu)\n", CALLPIPE_WS_VERSION,
+		lws_get_library_version(), app.cfg.ws_listen, mode->name, max_calls, fdl,
+		(unsigned long long)soft);
+	if (app.cfg.validate)
+		fprintf(stderr, "callpipe-ws: validate=yes public_url=%s log_dir=%s\n",
+			app.cfg.public_url, app.cfg.log_dir);
+	else
+		fprintf(stderr, "callpipe-ws: validate=NO (signatures not checked) public_url=%s "
+			"log_dir=%s\n", app.cfg.public_url, app.cfg.log_dir);
+	if (max_calls < app.cfg.max_calls)
+		fprintf(stderr, "callpipe-ws: warning: the fd limit (%llu) allows %d calls, fewer "
+			"than [ws] max_calls %d: raise LimitNOFILE / ulimit -n\n",
+			(unsigned long long)soft, max_calls, app.cfg.max_calls);
+
+	while (!app.quit)
+		if (lws_service(app.ctx, 0) < 0)
+			break;
+
+	sig_ctx = NULL;
+	fprintf(stderr, "callpipe-ws: exiting (%zu call(s) still open)\n",
+		wsserver_active(app.srv));
+	lws_sul_cancel(&app.sul_drain);
+	lws_sul_cancel(&app.sul_wait);
+	lws_context_destroy(app.ctx);
+	wsserver_free(app.srv);
+	return 0;
+}

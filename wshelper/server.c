@@ -1,0 +1,421 @@
+/* server: the lws protocol callback of callpipe-ws: upgrade checks in HTTP_CONFIRM_UPGRADE
+ * (where an HTTP status can still be sent), /healthz and /metrics, and each stream's call. */
+#include "server.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libwebsockets.h>
+
+#include "call.h"
+#include "config.h"
+#include "metrics.h"
+#include "upgrade.h"
+
+/* lws hands a message to the callback in chunks of at most this (lws mallocs it once per
+ * connection as rx_ubuf). A Twilio media message (20 ms = 160 bytes of µ-law, 216 in
+ * base64, plus ~150 of JSON) fits in one; larger ones go through call.c's reassembly. */
+#define RX_CHUNK 1024
+/* lws caps each send() at tx_packet_size (else rx_buffer_size) and copies the rest into a
+ * buffer list; our messages are small, so let one send() carry any of them whole. */
+#define TX_PACKET (64 * 1024)
+/* Response headers lws adds (status, server, content-type, -length, allow, cache-control)
+ * stay well under 1 KiB; bodies are at most the metrics text. */
+#define HTTP_BUF (LWS_PRE + 1024 + WSMETRICS_TEXT_MAX)
+
+struct pss {
+	struct call *call;
+};
+
+struct wsserver {
+	const struct config *cfg;
+	struct wsserver_hooks hooks;
+	struct wsmetrics metrics;
+	struct call_env *env;
+	int draining;
+	int max_calls;
+	char sig_urls[UPGRADE_SIG_URLS][TWSIG_URL_MAX];
+	size_t nsig_urls;
+	unsigned char http_buf[HTTP_BUF];
+	struct lws_protocols protocols[2];
+};
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+		    size_t len);
+
+static void io_want_write(void *ctx)
+{
+	lws_callback_on_writable(ctx);
+}
+
+static void io_set_timer(void *ctx, int64_t usecs)
+{
+	lws_set_timer_usecs(ctx, usecs > 0 ? usecs : 1);
+}
+
+static int io_write(void *ctx, unsigned char *buf, size_t len)
+{
+	int n = lws_write(ctx, buf, len, LWS_WRITE_TEXT);
+
+	return n < 0 || (size_t)n < len ? -1 : 0;
+}
+
+static const struct call_io lws_io = {
+	.want_write = io_want_write,
+	.set_timer = io_set_timer,
+	.write = io_write,
+};
+
+struct wsserver *wsserver_new(const struct config *cfg, const struct mode_ops *mode,
+			      const struct wsserver_hooks *hooks, char *err, size_t errlen)
+{
+	struct wsserver *s = calloc(1, sizeof(*s));
+
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->cfg = cfg;
+	s->max_calls = cfg->max_calls;
+	if (hooks)
+		s->hooks = *hooks;
+	s->env = call_env_new(cfg, mode, &s->metrics, &lws_io, LWS_PRE, err, errlen);
+	if (!s->env) {
+		free(s);
+		return NULL;
+	}
+	s->nsig_urls = upgrade_sig_urls(cfg->public_url, s->sig_urls);
+	if (cfg->validate && !s->nsig_urls) {
+		snprintf(err, errlen, "[twilio] public_url \"%s\" is not http(s)://host[/path]: "
+			 "cannot check signatures", cfg->public_url);
+		call_env_free(s->env);
+		free(s);
+		return NULL;
+	}
+	/* The Twilio protocol first: lws binds an upgrade offering no subprotocol to
+	 * protocols[0] (vhost default_protocol_index), and plain HTTP lands there too. */
+	s->protocols[0].name = UPGRADE_SUBPROTOCOL;
+	s->protocols[0].callback = callback;
+	s->protocols[0].per_session_data_size = sizeof(struct pss);
+	s->protocols[0].rx_buffer_size = RX_CHUNK;
+	s->protocols[0].tx_packet_size = TX_PACKET;
+	return s;
+}
+
+void wsserver_free(struct wsserver *s)
+{
+	if (!s)
+		return;
+	call_env_free(s->env);
+	free(s);
+}
+
+const struct lws_protocols *wsserver_protocols(struct wsserver *s)
+{
+	return s->protocols;
+}
+
+void wsserver_set_max_calls(struct wsserver *s, int n)
+{
+	s->max_calls = n > 0 ? n : 1;
+}
+
+void wsserver_drain(struct wsserver *s)
+{
+	s->draining = 1;
+}
+
+size_t wsserver_active(const struct wsserver *s)
+{
+	return call_env_count(s->env);
+}
+
+void wsserver_close_all(struct wsserver *s)
+{
+	call_env_close_all(s->env, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
+}
+
+/* --- HTTP --- */
+
+/* Status line, a few headers and BODY in one write (HTTP/1.1 only: lws has no TLS or h2c
+ * here). 0, or -1 when the write failed. */
+static int http_reply(struct wsserver *s, struct lws *wsi, unsigned code, const char *ctype,
+		      const char *allow, const char *body, size_t blen, int head_only)
+{
+	unsigned char *start = s->http_buf + LWS_PRE, *p = start, *end = s->http_buf + HTTP_BUF;
+	char clen[24];
+	int n;
+
+	n = snprintf(clen, sizeof(clen), "%zu", blen);
+	if (lws_add_http_header_status(wsi, code, &p, end) ||
+	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
+					 (const unsigned char *)ctype, (int)strlen(ctype), &p, end) ||
+	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH,
+					 (const unsigned char *)clen, n, &p, end) ||
+	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
+					 (const unsigned char *)"no-store", 8, &p, end) ||
+	    (allow && lws_add_http_header_by_name(wsi, (const unsigned char *)"allow:",
+						  (const unsigned char *)allow,
+						  (int)strlen(allow), &p, end)) ||
+	    lws_finalize_http_header(wsi, &p, end))
+		return -1;
+	if (!head_only) {
+		if (blen > (size_t)(end - p))
+			return -1;
+		memcpy(p, body, blen);
+		p += blen;
+	}
+	n = (int)(p - start);
+	return lws_write(wsi, start, (size_t)n, LWS_WRITE_HTTP) == n ? 0 : -1;
+}
+
+static int http_text(struct wsserver *s, struct lws *wsi, unsigned code, const char *allow,
+		     const char *body, int head_only)
+{
+	return http_reply(s, wsi, code, "text/plain; charset=utf-8", allow, body, strlen(body),
+			  head_only);
+}
+
+static int http_request(struct wsserver *s, struct lws *wsi, const char *uri)
+{
+	char *u = NULL;
+	int ulen = 0, meth = lws_http_get_uri_and_method(wsi, &u, &ulen), r;
+	int head = meth == LWSHUMETH_HEAD, get = meth == LWSHUMETH_GET || head;
+	const char *allow = "GET, HEAD";
+
+	if (!uri)
+		uri = "";
+	if (upgrade_path_ok(uri)) {
+		/* a browser or curl without Upgrade: say what this is (lws 4.1.6 has no reason
+		 * phrase for 426 and would send "HTTP/1.1 426 "; 400 reads better) */
+		r = http_text(s, wsi, HTTP_STATUS_BAD_REQUEST, NULL, "this is a WebSocket "
+			      "endpoint (Twilio Media Streams); send Upgrade: websocket\n", head);
+	} else if (strcmp(uri, "/healthz") && strcmp(uri, "/metrics")) {
+		r = http_text(s, wsi, HTTP_STATUS_NOT_FOUND, NULL, "not found\n", head);
+	} else if (!get) {
+		r = http_text(s, wsi, HTTP_STATUS_METHOD_NOT_ALLOWED, allow,
+			      "method not allowed\n", 0);
+	} else if (!strcmp(uri, "/healthz")) {
+		r = s->draining ? http_text(s, wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, NULL,
+					    "draining\n", head)
+				: http_text(s, wsi, HTTP_STATUS_OK, NULL, "ok\n", head);
+	} else {
+		char text[WSMETRICS_TEXT_MAX];
+		long n = wsmetrics_render(&s->metrics, text, sizeof(text));
+
+		r = n < 0 ? http_text(s, wsi, HTTP_STATUS_INTERNAL_SERVER_ERROR, NULL,
+				      "metrics do not fit\n", head)
+			  : http_reply(s, wsi, HTTP_STATUS_OK, "text/plain; version=0.0.4",
+				       NULL, text, (size_t)n, head);
+	}
+	if (r < 0)
+		return -1;
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/* --- upgrade --- */
+
+/* Refuse an upgrade with an HTTP status (so a proxy passes it on instead of answering
+ * 502), count it, and log one line. Returns what HTTP_CONFIRM_UPGRADE must return. */
+static int reject(struct wsserver *s, struct lws *wsi, unsigned code, int rej,
+		  const char *path, const char *detail)
+{
+	char peer[64] = "", body[160];
+	/* The log names the URLs tried; the peer only learns that the signature failed. */
+	const char *shown = code == HTTP_STATUS_FORBIDDEN ? "x-twilio-signature missing or wrong"
+							  : detail;
+
+	if (rej >= 0)
+		s->metrics.rejections[rej]++;
+	lws_get_peer_simple(wsi, peer, sizeof(peer));
+	fprintf(stderr, "WS_REJECT status=%u reason=%s path=%s peer=%s detail=\"%s\"\n", code,
+		rej >= 0 ? wsmetrics_rej_name(rej) : "upgrade", path, peer, detail);
+	snprintf(body, sizeof(body), "%s\n", shown);
+	return http_text(s, wsi, code, NULL, body, 0) < 0 ? -1 : 1;
+}
+
+/* Peer text on a log line: controls and '"' become '?', and spaces too when the value must
+ * stay one word (the path). */
+static void printable(char *s, int word)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f || *s == '"' ||
+		    (word && *s == ' '))
+			*s = '?';
+}
+
+static int confirm_upgrade(struct wsserver *s, struct lws *wsi, const char *up)
+{
+	char path[64], sub[128], why[96], sig[64] = "";
+	int n;
+
+	n = lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI);
+	if (n <= 0)
+		snprintf(path, sizeof(path), "%s", n < 0 ? "(too long)" : "(none)");
+	printable(path, 1);
+	if (!up || strcasecmp(up, "websocket"))
+		return reject(s, wsi, HTTP_STATUS_BAD_REQUEST, -1, path,
+			      "only websocket upgrades are served here");
+	if (n <= 0 || !upgrade_path_ok(path))
+		return reject(s, wsi, HTTP_STATUS_NOT_FOUND, WSREJ_PATH, path,
+			      "not a media stream path (" UPGRADE_PATH ")");
+	if (s->draining)
+		return reject(s, wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, WSREJ_DRAINING, path,
+			      "shutting down");
+	if (call_env_count(s->env) >= (size_t)s->max_calls)
+		return reject(s, wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, WSREJ_CAPACITY, path,
+			      "[ws] max_calls reached");
+	if (s->cfg->validate) {
+		n = lws_hdr_custom_length(wsi, "x-twilio-signature:", 19);
+		if (n > 0 && n < (int)sizeof(sig))
+			lws_hdr_custom_copy(wsi, sig, sizeof(sig), "x-twilio-signature:", 19);
+		if (!upgrade_sig_check(s->cfg->auth_token, s->sig_urls, s->nsig_urls, sig)) {
+			char detail[UPGRADE_SIG_URLS * 300 + 64];
+			size_t i, o;
+
+			o = (size_t)snprintf(detail, sizeof(detail), "%s; urls tried:",
+					     n > 0 ? "x-twilio-signature does not match"
+						   : "x-twilio-signature missing");
+			for (i = 0; i < s->nsig_urls && o < sizeof(detail); i++)
+				o += (size_t)snprintf(detail + o, sizeof(detail) - o, " %.256s",
+						      s->sig_urls[i]);
+			return reject(s, wsi, HTTP_STATUS_FORBIDDEN, WSREJ_SIGNATURE, path,
+				      detail);
+		}
+	}
+	n = lws_hdr_total_length(wsi, WSI_TOKEN_PROTOCOL);
+	if (n > 0) {
+		/* lws 4.1.6 drops (no HTTP answer) a list it cannot copy into char[128] */
+		if (n >= (int)sizeof(sub) - 1 ||
+		    lws_hdr_copy(wsi, sub, sizeof(sub), WSI_TOKEN_PROTOCOL) < 0) {
+			snprintf(why, sizeof(why), "subprotocol list over 126 characters (%d)", n);
+			return reject(s, wsi, HTTP_STATUS_BAD_REQUEST, WSREJ_SUBPROTOCOL, path, why);
+		}
+		if (upgrade_subprotocol(sub, why, sizeof(why)) == UPGRADE_SUB_REFUSE) {
+			char detail[256];
+
+			printable(sub, 0);
+			snprintf(detail, sizeof(detail), "%s: %.120s", why, sub);
+			return reject(s, wsi, HTTP_STATUS_BAD_REQUEST, WSREJ_SUBPROTOCOL, path,
+				      detail);
+		}
+	}
+	return 0;
+}
+
+static int established(struct wsserver *s, struct lws *wsi, struct pss *pss)
+{
+	char path[64] = "", xff[256] = "", peer[64] = "";
+	struct call_conn conn;
+
+	/* The header table is still attached here and freed right after: copy now. */
+	if (lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI) < 0)
+		path[0] = '\0';
+	if (lws_hdr_copy(wsi, xff, sizeof(xff), WSI_TOKEN_X_FORWARDED_FOR) < 0)
+		snprintf(xff, sizeof(xff), "(too long)");
+	lws_get_peer_simple(wsi, peer, sizeof(peer));
+	conn.path = path;
+	conn.subprotocol = lws_hdr_total_length(wsi, WSI_TOKEN_PROTOCOL) > 0 ?
+			   UPGRADE_SUBPROTOCOL : "";
+	conn.peer = peer;
+	conn.xff = xff;
+	pss->call = call_new(s->env, wsi, &conn);
+	return pss->call ? 0 : -1;
+}
+
+/* Return -1 from a callback after setting our close frame's code and reason. */
+static int close_now(struct lws *wsi, struct call *c)
+{
+	const char *reason;
+	int code;
+
+	call_close_status(c, &code, &reason);
+	/* 1005/1006 are never sent on the wire (RFC 6455 §7.4.1) */
+	if (code != 1005 && code != 1006)
+		lws_close_reason(wsi, (enum lws_close_status)code, (unsigned char *)reason,
+				 strlen(reason));
+	return -1;
+}
+
+/* One message per WRITEABLE is the lws minimal-example rule; but lws reads up to
+ * pt_serv_buf_size (4 KiB, about ten 20 ms media messages) per POLLIN, so under load a
+ * call's echo queue grew ten times faster than one-per-POLLOUT drained it (measured:
+ * 2000 calls on one core, RSS 10 MB -> 500 MB). So write up to WRITE_BATCH messages while
+ * the kernel still takes them (lws_send_pipe_choked() polls the socket; once a write is
+ * partial lws holds the rest and we stop), then ask for WRITEABLE again. */
+#define WRITE_BATCH 16
+
+static int writeable(struct lws *wsi, struct pss *pss)
+{
+	int i;
+
+	if (!pss || !pss->call)
+		return 0;
+	for (i = 0; i < WRITE_BATCH; i++) {
+		if (call_on_writable(pss->call) < 0)
+			return close_now(wsi, pss->call);
+		if (!call_has_output(pss->call) || lws_send_pipe_choked(wsi))
+			break;
+	}
+	return 0;
+}
+
+static void gone(struct wsserver *s, struct pss *pss)
+{
+	if (!pss || !pss->call)
+		return;
+	call_done(pss->call);
+	pss->call = NULL;
+	if (s->hooks.call_gone)
+		s->hooks.call_gone(s->hooks.arg);
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+		    size_t len)
+{
+	struct wsserver *s = lws_context_user(lws_get_context(wsi));
+	struct pss *pss = user;
+
+	if (!s)
+		return 0;
+	switch (reason) {
+	case LWS_CALLBACK_HTTP:
+		return http_request(s, wsi, in);
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		return confirm_upgrade(s, wsi, in);
+	case LWS_CALLBACK_ESTABLISHED:
+		return established(s, wsi, pss);
+	case LWS_CALLBACK_RECEIVE:
+		if (pss && pss->call)
+			call_on_rx(pss->call, in, len, lws_is_first_fragment(wsi),
+				   lws_is_final_fragment(wsi), lws_frame_is_binary(wsi));
+		return 0;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return writeable(wsi, pss);
+	case LWS_CALLBACK_TIMER:
+		if (pss && pss->call && call_on_timer(pss->call) < 0)
+			return close_now(wsi, pss->call);
+		return 0;
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		if (pss && pss->call) {
+			const unsigned char *b = in;
+			int code = len >= 2 ? b[0] << 8 | b[1] : 0;
+
+			call_on_peer_close(pss->call, code, len > 2 ? (const char *)b + 2 : NULL,
+					   len > 2 ? len - 2 : 0);
+		}
+		return 0;   /* lws echoes the close frame */
+	case LWS_CALLBACK_CLOSED:
+	case LWS_CALLBACK_WSI_DESTROY:
+		gone(s, pss);
+		return 0;
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		if (s->hooks.wake)
+			s->hooks.wake(s->hooks.arg);
+		return 0;
+	default:
+		return 0;
+	}
+}

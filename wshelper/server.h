@@ -1,0 +1,40 @@
+/* server: the lws side of callpipe-ws: the one protocol ("audio.twilio.com", first in the
+ * list so upgrades without a subprotocol bind to it), HTTP /healthz and /metrics, upgrades. */
+#ifndef CALLPIPE_WSSERVER_H
+#define CALLPIPE_WSSERVER_H
+
+#include <stddef.h>
+
+struct config;
+struct mode_ops;
+struct lws_protocols;
+struct wsserver;
+
+/* What main.c wants to hear about; both run on the lws thread. */
+struct wsserver_hooks {
+	void *arg;
+	/* lws_cancel_service() woke the loop (a signal, later a worker thread). */
+	void (*wake)(void *arg);
+	/* A call ended; wsserver_active() says how many are left. */
+	void (*call_gone)(void *arg);
+};
+
+struct wsserver *wsserver_new(const struct config *cfg, const struct mode_ops *mode,
+			      const struct wsserver_hooks *hooks, char *err, size_t errlen);
+/* Ends the calls still open (with their ws_done) and frees S. */
+void wsserver_free(struct wsserver *s);
+
+/* The protocol list for lws_context_creation_info.protocols; the context's user pointer
+ * (info.user) must be S. */
+const struct lws_protocols *wsserver_protocols(struct wsserver *s);
+
+/* Refuse upgrades with 503 once N calls are open ([ws] max_calls, or fewer when the fd
+ * limit cannot hold that many). */
+void wsserver_set_max_calls(struct wsserver *s, int n);
+/* From now on refuse new upgrades with 503 (and /healthz says 503 draining). */
+void wsserver_drain(struct wsserver *s);
+size_t wsserver_active(const struct wsserver *s);
+/* Close every call with 1001 (going away) from its next WRITEABLE. */
+void wsserver_close_all(struct wsserver *s);
+
+#endif

@@ -42,6 +42,9 @@ BINS  := $(BUILD)/callpipe-fcgi $(BUILD)/callpipe-ws $(BUILD)/callpipe-sim $(BUI
 UNITS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 FUZZERS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRC))
 
+# Keep the unit tests' objects: they are intermediates of a pattern chain.
+.SECONDARY:
+
 .PHONY: all deps build test unit fuzz fuzz-build run bench install clean check-deps
 .DEFAULT_GOAL := all
 
@@ -109,9 +112,11 @@ test: deps
 	@$(if $(filter 1,$(SANITIZE)),,$(MAKE) --no-print-directory $(FUZZERS))
 	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run
 
+# The stack gets SIGTERM when make itself dies (a kill of make, not only Ctrl-C to the
+# terminal's whole process group), so it never outlives the command that started it.
 run: deps
 	@$(MAKE) --no-print-directory build
-	@BUILD=$(BUILD) scripts/stack run
+	@BUILD=$(BUILD) exec setpriv --pdeathsig TERM scripts/stack run
 
 bench: deps
 	@$(MAKE) --no-print-directory build

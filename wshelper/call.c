@@ -330,12 +330,29 @@ static void qfree_all(struct call *c)
 	c->qbytes = 0;
 }
 
+/* Hand our close to the transport (call_on_writable() or call_on_timer() returns -1): it
+ * sends the close frame, then keeps reading, and discarding, until the peer's close frame
+ * arrives (RFC 6455 §5.5.1, §7.1.1), and closes TCP then. Closing TCP at once, with the
+ * peer's frames still arriving, makes Linux answer with RST, and a proxy in front (Apache)
+ * then drops the client's side before it has passed our close frame on (the client sees
+ * 1006, Twilio 31921). From here on nothing more is written by us; the timer bounds the
+ * wait. The queue will never be sent: free it now. */
+static int close_handoff(struct call *c)
+{
+	c->close_sent = 1;
+	qfree_all(c);
+	c->env->io->set_timer(c->ctx, CLOSE_ACK_US);
+	return -1;
+}
+
 int call_on_writable(struct call *c)
 {
 	struct qent *q = c->qhead;
 
+	if (c->close_sent)
+		return 0;   /* the close is the transport's now; asking to close again kills it */
 	if (c->closing && (!c->flush || !q))
-		return -1;
+		return close_handoff(c);
 	if (!q)
 		return 0;
 	if (c->env->io->write(c->ctx, q->buf + c->env->pre, q->len) < 0) {
@@ -344,7 +361,7 @@ int call_on_writable(struct call *c)
 			c->close_code = CLOSE_ABNORMAL;
 			call_copy(c->close_reason, sizeof(c->close_reason), "write failed");
 		}
-		return -1;
+		return close_handoff(c);
 	}
 	switch (q->kind) {
 	case Q_MEDIA:
@@ -372,7 +389,7 @@ int call_on_writable(struct call *c)
 
 int call_has_output(const struct call *c)
 {
-	return c->qhead || c->closing;
+	return !c->close_sent && (c->qhead || c->closing);
 }
 
 int call_on_timer(struct call *c)
@@ -380,8 +397,10 @@ int call_on_timer(struct call *c)
 	int64_t idle = (int64_t)c->env->cfg->idle_seconds * 1000000, t = call_now_us(c->env);
 	char detail[64];
 
+	if (c->close_sent)
+		return -1;   /* the peer did not answer our close within CLOSE_ACK_US: drop it */
 	if (c->closing)
-		return -1;   /* our close never got out (socket not draining): force it */
+		return close_handoff(c);   /* the flush did not drain in CLOSE_FORCE_US: close now */
 	if (t - c->last_rx_us < idle) {
 		c->env->io->set_timer(c->ctx, c->last_rx_us + idle - t);
 		return 0;

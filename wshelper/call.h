@@ -55,11 +55,16 @@ struct call *call_new(struct call_env *env, void *ctx, const struct call_conn *c
  * empty), BINARY for a binary message. */
 void call_on_rx(struct call *c, const void *in, size_t len, int first, int final, int binary);
 /* The socket can take one message: send the next queued one, or say it is time to close.
- * 0 keeps the connection; -1 closes it now (get the code with call_close_status()). */
+ * 0 keeps the connection; -1 (once per call) hands our close to the transport: send the
+ * close frame (code and reason from call_close_status()), then read and discard until the
+ * peer's close frame arrives and only then close TCP (RFC 6455 §7.1.1). The timer is armed
+ * to bound that wait; after -1 this returns 0 and writes nothing. */
 int call_on_writable(struct call *c);
 /* 1 while queued messages (or our close) wait for call_on_writable(). */
 int call_has_output(const struct call *c);
-/* The timer set through call_io fired. 0, or -1 to close now (call_close_status()). */
+/* The timer set through call_io fired. 0, or -1: close now. Before our close was handed over
+ * (a flush that did not drain) that is the same hand-over as call_on_writable()'s -1; after
+ * it, the peer did not answer our close in time and the transport drops the connection. */
 int call_on_timer(struct call *c);
 /* The peer sent a close frame (code 0 when it had none). */
 void call_on_peer_close(struct call *c, int code, const char *reason, size_t reason_len);

@@ -19,9 +19,14 @@
 #define CLOSE_TOO_BIG      1009
 #define CLOSE_INTERNAL     1011
 
-/* A close we asked for must have happened by then, or the timer forces it. lws itself gives
- * a close frame 5 s to be sent and acknowledged; this covers a socket that never drains. */
+/* A close we asked for must have been handed to the transport by then (a flush that does not
+ * drain), or the timer hands it over anyway. */
 #define CLOSE_FORCE_US (5 * 1000000LL)
+/* Once our close frame is handed over, the peer gets this long to answer with its own close
+ * (RFC 6455 §5.5.1, §7.1.1: the server closes TCP after that); then the timer drops the
+ * connection. lws 4.1.6 would wait 5 s (PENDING_TIMEOUT_CLOSE_ACK); 2 s is plenty for a peer
+ * that speaks WebSocket and keeps a SIGTERM drain short. */
+#define CLOSE_ACK_US (2 * 1000000LL)
 
 enum qkind { Q_MEDIA, Q_MARK, Q_CLEAR };
 
@@ -63,8 +68,10 @@ struct call {
 	char stream_sid[TWMSG_SID_MAX];
 	char call_sid[TWMSG_SID_MAX];
 
-	unsigned started : 1, stopped : 1, closing : 1, flush : 1, peer_closed : 1, done : 1,
-		 has_seq : 1;
+	/* closing: call_close() ran; close_sent: call_on_writable() (or the timer) handed our
+	 * close to the transport, which now waits for the peer's close */
+	unsigned started : 1, stopped : 1, closing : 1, flush : 1, close_sent : 1, peer_closed : 1,
+		 done : 1, has_seq : 1;
 	int close_code, peer_code;
 	char close_reason[64], peer_reason[64];
 

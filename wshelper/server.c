@@ -325,7 +325,20 @@ static int established(struct wsserver *s, struct lws *wsi, struct pss *pss)
 	return pss->call ? 0 : -1;
 }
 
-/* Return -1 from a callback after setting our close frame's code and reason. */
+/* How lws 4.1.6 closes a server stream (lib/core-net/close.c, lib/roles/ws/ops-ws.c): a
+ * callback returning -1 after lws_close_reason() moves the wsi to WAITING_TO_SEND_CLOSE; the
+ * next POLLOUT writes the close frame and enters AWAITING_CLOSE_ACK, where lws keeps reading,
+ * drops data frames without a RECEIVE, and closes once the peer's close frame arrives (or
+ * after its own 5 s). That is RFC 6455 §7.1.1. But lws leaves POLLOUT on after writing the
+ * close frame, so one more SERVER_WRITEABLE follows, and a -1 from any callback while in
+ * AWAITING_CLOSE_ACK kills the connection at once ("we tried the polite way"):
+ * shutdown(SHUT_WR) and close() with the peer's media still unread, which Linux turns into
+ * RST (lws's staged wait for the peer's FIN, LRS_SHUTDOWN, never runs in 4.1.6: it sets
+ * socket_is_permanently_unusable just before testing it). Behind Apache the RST lost our
+ * close frame. So call.c returns -1 exactly once to start the close, 0 from WRITEABLE after
+ * that, and -1 from the timer only when the peer has not answered in CLOSE_ACK_US.
+ *
+ * Return -1 from a callback after setting our close frame's code and reason. */
 static int close_now(struct lws *wsi, struct call *c)
 {
 	const char *reason;

@@ -1,5 +1,6 @@
 /* test_ws_call: one call driven through a fake transport and clock: echo order with one clear
- * and marks, errors counted and logged once per kind, reassembly, 1009, 1008, idle, queue cap. */
+ * and marks, errors counted and logged once per kind, reassembly, 1009, 1008, idle, queue cap,
+ * and the close hand-over (one -1, then wait for the peer's close, bounded by the timer). */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -413,7 +414,8 @@ static void test_idle_and_queue(struct call_env *env)
 	call_close_status(c, &code, &reason);
 	CHECK(code == 1000);
 	CHECK_STR(reason, "idle timeout");
-	CHECK(call_on_timer(c) == -1);     /* close never got out: the timer forces it */
+	CHECK(f.timer == 2000000);         /* the peer has 2 s to answer our close frame */
+	CHECK(call_on_timer(c) == -1);     /* it did not: the timer drops the connection */
 	call_done(c);
 
 	fake_reset(&f);
@@ -440,6 +442,87 @@ static void test_idle_and_queue(struct call_env *env)
 	CHECK(pump(c, &f) == -1);
 	call_done(c);
 	CHECK(log_count("ws_done", "close_code=1006") == 1);
+	fake_reset(&f);
+}
+
+/* After call_on_writable() returned -1 the close frame is the transport's: lws 4.1.6 then
+ * waits for the peer's close (AWAITING_CLOSE_ACK) but gives one more WRITEABLE, and a second
+ * -1 there killed the connection with the peer's frames unread (RST; behind Apache the
+ * client lost our close frame). So: exactly one -1, then 0 and nothing written. */
+static void test_close_handoff(struct call_env *env)
+{
+	struct call_conn conn = { "/ws/twilio-media", "", "127.0.0.1", "" };
+	uint8_t frame[160];
+	const char *reason;
+	struct fake f = { .timer = -1 };
+	struct call *c;
+	int code, i;
+
+	fake_reset(&f);
+	memset(&met, 0, sizeof(met));
+	c = call_new(env, &f, &conn);
+	start(c, NULL);
+	media(c, 2, 1, 3);
+	call_close(c, 1008, "policy", 0);
+	CHECK(f.timer == 5000000);         /* until the close is handed over: 5 s */
+	CHECK(call_has_output(c) == 1);
+	CHECK(pump(c, &f) == -1);
+	CHECK(f.nout == 0);                /* not flushed: the queued clear and echo dropped */
+	CHECK(f.timer == 2000000);         /* then 2 s for the peer's close frame */
+	CHECK(call_has_output(c) == 0);
+	f.want = 0;
+	for (i = 0; i < 3; i++)
+		CHECK(call_on_writable(c) == 0);   /* lws's extra WRITEABLEs: no second -1 */
+	CHECK(f.want == 0 && f.nout == 0);
+	media(c, 3, 1, 3);                 /* frames still arriving are dropped, not queued */
+	CHECK(met.frames_in == 1 && call_has_output(c) == 0 && f.want == 0);
+	call_close(c, 1001, "again", 0);   /* a later close (drain) changes nothing */
+	call_close_status(c, &code, &reason);
+	CHECK(code == 1008 && !strcmp(reason, "policy"));
+	CHECK(call_on_timer(c) == -1);     /* no answer in 2 s: drop */
+	call_done(c);
+	CHECK(log_count("ws_done", "close_code=1008 close_reason=policy closed_by=server") == 1);
+
+	/* stop: flush, then hand over; the peer's close arriving later does not change who
+	 * closed first */
+	fake_reset(&f);
+	c = call_new(env, &f, &conn);
+	start(c, NULL);
+	media(c, 2, 7, 3);
+	rx(c, "{\"event\":\"stop\",\"sequenceNumber\":\"3\",\"streamSid\":\"" SID_MZ "\"}");
+	CHECK(pump(c, &f) == -1 && f.nout == 2);   /* clear and the echo, then the close */
+	CHECK(call_on_writable(c) == 0 && f.nout == 2);
+	call_on_peer_close(c, 1000, "ok", 2);
+	call_done(c);
+	CHECK(log_count("ws_done", "close_code=1000 close_reason=\"stream stopped\" "
+			"closed_by=server") == 1);
+
+	/* a flush that never drains: at 5 s the timer hands the close over anyway (queue
+	 * dropped, nothing more written), then 2 s for the answer */
+	fake_reset(&f);
+	c = call_new(env, &f, &conn);
+	start(c, NULL);
+	memset(frame, 0x11, sizeof(frame));
+	for (i = 0; i < 5; i++)
+		call_send_media(c, frame, sizeof(frame));
+	call_close(c, 1000, "stream stopped", 1);
+	CHECK(call_on_timer(c) == -1);
+	CHECK(f.timer == 2000000 && call_has_output(c) == 0);
+	CHECK(call_on_writable(c) == 0 && f.nout == 0);
+	CHECK(call_on_timer(c) == -1);
+	call_done(c);
+
+	/* a failed write is handed over too: one -1, then quiet */
+	fake_reset(&f);
+	c = call_new(env, &f, &conn);
+	start(c, NULL);
+	media(c, 2, 1, 3);
+	f.fail_write = 1;
+	CHECK(pump(c, &f) == -1);
+	CHECK(call_on_writable(c) == 0 && call_has_output(c) == 0);
+	call_done(c);
+	CHECK(log_count("ws_done", "close_code=1006") == 1);
+	CHECK(met.active_calls == 0);
 	fake_reset(&f);
 }
 
@@ -508,6 +591,7 @@ int main(void)
 	test_fragments(env);
 	test_bad_callsid(env);
 	test_idle_and_queue(env);
+	test_close_handoff(env);
 	CHECK(call_env_count(env) == 0);
 	call_env_free(env);
 	test_env_free();

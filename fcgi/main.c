@@ -12,7 +12,7 @@
 #include "check.h"
 #include "config.h"
 #include "fcgi_io.h"
-#include "server.h"
+#include "fcgi_server.h"
 
 #ifndef CALLPIPE_VERSION
 #define CALLPIPE_VERSION "0.1.0"

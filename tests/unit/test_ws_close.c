@@ -20,8 +20,7 @@
 #include "check.h"
 #include "config.h"
 #include "mode.h"
-/* fcgi/ has a server.h too, and -Ifcgi comes first */
-#include "../../wshelper/server.h"
+#include "server.h"
 
 #define SID_MZ "MZ0123456789abcdef0123456789abcdef"
 /* What the client has read and not yet parsed: the server sends close frames and echoes of

@@ -1,4 +1,4 @@
-/* server: FastCGI serving: a socket of our own (--listen) or the one a web server handed us
+/* fcgi_server: FastCGI serving: a socket of our own (--listen) or the one a web server handed us
  * on stdin, worker threads each looping on FCGX_Accept_r, and the drain on SIGTERM. */
 #include <errno.h>
 #include <netdb.h>
@@ -17,7 +17,7 @@
 #include <fcgiapp.h>
 
 #include "fcgi_io.h"
-#include "server.h"
+#include "fcgi_server.h"
 
 /* The listen backlog; the kernel caps it at net.core.somaxconn. */
 #define LISTEN_BACKLOG 1024

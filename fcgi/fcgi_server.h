@@ -1,4 +1,4 @@
-/* server: how callpipe-fcgi serves FastCGI: on a listening socket a web server handed it
+/* fcgi_server: how callpipe-fcgi serves FastCGI: on a listening socket a web server handed it
  * (stdin) or on one of its own (--listen), worker threads, and the drain on SIGTERM. */
 #ifndef CALLPIPE_FCGI_SERVER_H
 #define CALLPIPE_FCGI_SERVER_H

@@ -23,11 +23,15 @@ expect_nomatch() {
 	if printf '%s' "$2" | grep -Eq -- "$3"; then notok "$1"; { echo "unexpected: $3"; printf '%s\n' "$2" | head -20; } | diag; else ok "$1"; fi
 }
 
-# free_port: a TCP port on 127.0.0.1 nobody listens on now.
+# free_port: a TCP port on 127.0.0.1 nobody listens on now, below Linux's ephemeral range
+# (32768-60999), where the outgoing connections of a load test would otherwise sit on it.
+# Ports in PORTS_TAKEN (chosen earlier, maybe not listening yet) are skipped.
+PORTS_TAKEN=" "
 free_port() {
 	local p
 	for _ in $(seq 1 200); do
-		p=$((20000 + RANDOM % 40000))
+		p=$((20000 + RANDOM % 12000))
+		case "$PORTS_TAKEN" in *" $p "*) continue ;; esac
 		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "$p"; return 0; fi
 	done
 	return 1
@@ -47,7 +51,7 @@ wait_until() {
 # ports and run directory (exported: HTTP_PORT WS_PORT RUN_DIR LOG_DIR), ready when it returns.
 stack_start() {
 	local variant=$1; shift
-	HTTP_PORT=$(free_port); WS_PORT=$(free_port)
+	HTTP_PORT=$(free_port); PORTS_TAKEN="$PORTS_TAKEN$HTTP_PORT "; WS_PORT=$(free_port)
 	RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/callpipe-test.XXXXXX")
 	chmod 0755 "$RUN_DIR"
 	LOG_DIR=$RUN_DIR/calls

@@ -3,8 +3,10 @@
 #ifndef CALLPIPE_CHECK_H
 #define CALLPIPE_CHECK_H
 
+#include <dirent.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static int check_failures;
 
@@ -26,6 +28,24 @@ static void check_report(int ok, const char *file, int line, const char *what)
 			printf("#   got:  \"%s\"\n#   want: \"%s\"\n", check_g_ ? check_g_ : "(null)", \
 			       check_w_ ? check_w_ : "(null)"); \
 	} while (0)
+
+/* Remove DIR and the plain files in it (the flat temp directories tests make). */
+static inline void check_rmdir_flat(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[1024];
+
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
+}
 
 static inline int check_done(void)
 {

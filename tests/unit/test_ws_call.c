@@ -554,19 +554,7 @@ static void test_env_free(void)
 
 static void cleanup(void)
 {
-	DIR *d = opendir(cfg.log_dir);
-	struct dirent *e;
-	char path[1024];
-
-	while (d && (e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", cfg.log_dir, e->d_name);
-		unlink(path);
-	}
-	if (d)
-		closedir(d);
-	rmdir(cfg.log_dir);
+	check_rmdir_flat(cfg.log_dir);
 }
 
 int main(void)

@@ -24,7 +24,7 @@ CFLAGS   ?= $(OPT) -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP \
              -Icommon -Ifcgi -Iwshelper $(PKG_CFLAGS)
 ALL_LDFLAGS = $(SANFLAGS) -Wl,--as-needed $(LDFLAGS)
-LDLIBS_ALL = $(PKG_LIBS) -lpthread -lm
+LDLIBS_ALL = $(PKG_LIBS) -lev -lpthread -lm
 
 # One directory per program; each has main.c, the rest of its files are a library the
 # unit tests and fuzzers link too.

@@ -18,7 +18,7 @@
 /* Longest physical line: a CONFIG_STR_MAX value, a key, spaces and a comment fit easily. */
 #define CONFIG_LINE_MAX 1024
 
-enum key_type { K_STR, K_BOOL, K_INT, K_SIZE, K_MODE };
+enum key_type { K_STR, K_BOOL, K_INT, K_SIZE, K_MODE, K_EVLOOP };
 
 struct key_spec {
 	const char *section, *name;
@@ -54,6 +54,7 @@ static const struct key_spec keys[] = {
 	NUM("ws", "drain_seconds", K_INT, drain_seconds, 0, 3600),
 	NUM("ws", "max_calls", K_INT, max_calls, 1, 1000000),
 	NUM("ws", "max_queue_bytes", K_SIZE, max_queue_bytes, 4096, 256 * 1024 * 1024),
+	{"ws", "event_loop", K_EVLOOP, offsetof(struct config, event_loop), 0, 0, 0, 0},
 };
 
 static const char *const sections[] = {"twilio", "log", "fcgi", "ws"};
@@ -102,6 +103,7 @@ void config_defaults(struct config *cfg)
 	cfg->drain_seconds = 10;
 	cfg->max_calls = 4096;
 	cfg->max_queue_bytes = 1048576;
+	cfg->event_loop = CONFIG_EVLOOP_POLL;
 }
 
 static int known_section(const char *s, size_t len)
@@ -239,6 +241,17 @@ static int set_key(struct load_ctx *c, const struct key_spec *k, const char *val
 			return 0;
 		}
 		*(int *)(void *)field = b;
+		return 1;
+	case K_EVLOOP:
+		if (strcmp(value, "poll") == 0) {
+			*(int *)(void *)field = CONFIG_EVLOOP_POLL;
+		} else if (strcmp(value, "libev") == 0) {
+			*(int *)(void *)field = CONFIG_EVLOOP_LIBEV;
+		} else {
+			ctx_err(c, "[%s] %s: \"%.64s\" is not an event loop (poll or libev)",
+				k->section, k->name, value);
+			return 0;
+		}
 		return 1;
 	case K_INT:
 	case K_SIZE:

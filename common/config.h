@@ -29,7 +29,12 @@ struct config {
 	int max_calls;                     /* max_calls = 4096 (1 .. 1000000) */
 	size_t max_queue_bytes;            /* max_queue_bytes = 1048576 (outbound bytes per call,
 	                                      4 KiB .. 256 MiB) */
+	int event_loop;                    /* event_loop = poll (CONFIG_EVLOOP_*) */
 };
+
+/* [ws] event_loop: lws's own poll() loop, or libev (epoll) as a foreign loop. */
+#define CONFIG_EVLOOP_POLL  0
+#define CONFIG_EVLOOP_LIBEV 1
 
 /* Fill every field with its documented default. */
 void config_defaults(struct config *cfg);

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <ev.h>
 #include <libwebsockets.h>
 
 #include "calllog.h"
@@ -28,6 +29,9 @@
 #define FD_RESERVE 32
 /* Connections beyond max_calls still get an answer (/metrics, a 503 for the next call). */
 #define FD_HTTP_HEADROOM 64
+/* After lws_context_destroy(), a foreign libev loop runs until lws has closed its watchers;
+ * this bounds that run in case one stays active. */
+#define EV_TEARDOWN_S 5.0
 
 struct app {
 	struct config cfg;
@@ -39,6 +43,8 @@ struct app {
 	int closing_all;
 	lws_sorted_usec_list_t sul_drain;   /* end of [ws] drain_seconds */
 	lws_sorted_usec_list_t sul_wait;    /* end of the wait for closes to be acknowledged */
+	struct ev_loop *loop;               /* [ws] event_loop = libev; NULL for lws's poll() */
+	ev_prepare quit_check;              /* leaves ev_run() once quit is set */
 };
 
 /* Only what a signal handler may touch: flags, and the context to wake. */
@@ -292,6 +298,42 @@ static void on_call_gone(void *arg)
 		a->quit = 1;
 }
 
+/* Runs before each wait for events, after every callback of the last round: the libev
+ * counterpart of testing app.quit around lws_service(). */
+static void ev_quit_check(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct app *a = w->data;
+
+	(void)revents;
+	if (a->quit)
+		ev_break(loop, EVBREAK_ALL);
+}
+
+static void ev_teardown_expired(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	fprintf(stderr, "callpipe-ws: lws teardown did not finish in %.0f s\n", EV_TEARDOWN_S);
+	ev_break(loop, EVBREAK_ALL);
+}
+
+/* lws 4.1.6 with a foreign loop: lws_context_destroy() stops lws's watchers and closes its
+ * connections, but the loop must keep running until the last close has gone through; the
+ * loop ends by itself when no watcher is active. A timer that does not count as active
+ * (ev_unref) bounds that. */
+static void ev_finish(struct ev_loop *loop)
+{
+	ev_timer guard;
+
+	ev_timer_init(&guard, ev_teardown_expired, EV_TEARDOWN_S, 0.);
+	ev_timer_start(loop, &guard);
+	ev_unref(loop);
+	ev_run(loop, 0);
+	ev_ref(loop);
+	ev_timer_stop(loop, &guard);
+	ev_loop_destroy(loop);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -309,6 +351,7 @@ int main(int argc, char **argv)
 	const struct mode_ops *mode;
 	struct sigaction sa;
 	struct app app;
+	void *foreign_loops[1];
 	char err[512], iface[128];
 	int opt, port, v4;
 	unsigned fdl, headroom;
@@ -402,10 +445,26 @@ int main(int argc, char **argv)
 	info.fd_limit_per_thread = fdl;
 	/* An IPv4 literal binds an IPv4 socket; lws would otherwise try it as IPv6. */
 	info.options = v4 ? LWS_SERVER_OPTION_DISABLE_IPV6 : 0;
+	if (app.cfg.event_loop == CONFIG_EVLOOP_LIBEV) {
+		/* poll() walks every descriptor on each wakeup; epoll costs per ready one. */
+		app.loop = ev_loop_new(EVBACKEND_EPOLL);
+		if (!app.loop)
+			app.loop = ev_loop_new(EVFLAG_AUTO);
+		if (!app.loop) {
+			fprintf(stderr, "callpipe-ws: cannot create the libev loop\n");
+			wsserver_free(app.srv);
+			return 1;
+		}
+		foreign_loops[0] = app.loop;
+		info.foreign_loops = foreign_loops;
+		info.options |= LWS_SERVER_OPTION_LIBEV;
+	}
 	app.ctx = lws_create_context(&info);
 	if (!app.ctx) {
 		fprintf(stderr, "callpipe-ws: cannot listen on %s (in use, or not an address "
 			"of this host?)\n", app.cfg.ws_listen);
+		if (app.loop)
+			ev_loop_destroy(app.loop);
 		wsserver_free(app.srv);
 		return 1;
 	}
@@ -421,9 +480,11 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	fprintf(stderr, "callpipe-ws %s (libwebsockets %s) listening on %s, mode %s, "
-		"max_calls %d (fd limit %u of %llu)\n", CALLPIPE_WS_VERSION,
+		"max_calls %d (fd limit %u of %llu), event loop %s\n", CALLPIPE_WS_VERSION,
 		lws_get_library_version(), app.cfg.ws_listen, mode->name, max_calls, fdl,
-		(unsigned long long)soft);
+		(unsigned long long)soft,
+		!app.loop ? "poll" : ev_backend(app.loop) == EVBACKEND_EPOLL ? "libev (epoll)" :
+		"libev");
 	if (app.cfg.validate)
 		fprintf(stderr, "callpipe-ws: validate=yes public_url=%s log_dir=%s\n",
 			app.cfg.public_url, app.cfg.log_dir);
@@ -435,9 +496,17 @@ int main(int argc, char **argv)
 			"than [ws] max_calls %d: raise LimitNOFILE / ulimit -n\n",
 			(unsigned long long)soft, max_calls, app.cfg.max_calls);
 
-	while (!app.quit)
-		if (lws_service(app.ctx, 0) < 0)
-			break;
+	if (app.loop) {
+		ev_prepare_init(&app.quit_check, ev_quit_check);
+		app.quit_check.data = &app;
+		ev_prepare_start(app.loop, &app.quit_check);
+		ev_run(app.loop, 0);
+		ev_prepare_stop(app.loop, &app.quit_check);
+	} else {
+		while (!app.quit)
+			if (lws_service(app.ctx, 0) < 0)
+				break;
+	}
 
 	sig_ctx = NULL;
 	fprintf(stderr, "callpipe-ws: exiting (%zu call(s) still open)\n",
@@ -445,6 +514,8 @@ int main(int argc, char **argv)
 	lws_sul_cancel(&app.sul_drain);
 	lws_sul_cancel(&app.sul_wait);
 	lws_context_destroy(app.ctx);
+	if (app.loop)
+		ev_finish(app.loop);
 	wsserver_free(app.srv);
 	return 0;
 }

@@ -32,6 +32,12 @@
 /* After lws_context_destroy(), a foreign libev loop runs until lws has closed its watchers;
  * this bounds that run in case one stays active. */
 #define EV_TEARDOWN_S 5.0
+/* lws 4.1.6's libev plugin arms its one timer only when it is idle (ev_timer_set and
+ * ev_timer_start on an active ev_timer change nothing), so a timer scheduled earlier than the
+ * armed one (a call's idle timeout, the drain) waits for it: minutes when the 300 s ping is
+ * armed. Its idle watcher, which runs after any descriptor event, services every due timer;
+ * waking the cancel pipe this often bounds the lateness. */
+#define EV_TICK_S 0.1
 
 struct app {
 	struct config cfg;
@@ -45,6 +51,7 @@ struct app {
 	lws_sorted_usec_list_t sul_wait;    /* end of the wait for closes to be acknowledged */
 	struct ev_loop *loop;               /* [ws] event_loop = libev; NULL for lws's poll() */
 	ev_prepare quit_check;              /* leaves ev_run() once quit is set */
+	ev_timer tick;                      /* see EV_TICK_S */
 };
 
 /* Only what a signal handler may touch: flags, and the context to wake. */
@@ -309,6 +316,15 @@ static void ev_quit_check(struct ev_loop *loop, ev_prepare *w, int revents)
 		ev_break(loop, EVBREAK_ALL);
 }
 
+static void ev_tick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct app *a = w->data;
+
+	(void)loop;
+	(void)revents;
+	lws_cancel_service(a->ctx);
+}
+
 static void ev_teardown_expired(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)w;
@@ -500,7 +516,11 @@ int main(int argc, char **argv)
 		ev_prepare_init(&app.quit_check, ev_quit_check);
 		app.quit_check.data = &app;
 		ev_prepare_start(app.loop, &app.quit_check);
+		ev_timer_init(&app.tick, ev_tick, EV_TICK_S, EV_TICK_S);
+		app.tick.data = &app;
+		ev_timer_start(app.loop, &app.tick);
 		ev_run(app.loop, 0);
+		ev_timer_stop(app.loop, &app.tick);
 		ev_prepare_stop(app.loop, &app.quit_check);
 	} else {
 		while (!app.quit)

@@ -40,6 +40,7 @@ static void test_defaults(void)
 	CHECK(c.drain_seconds == 10);
 	CHECK(c.max_calls == 4096);
 	CHECK(c.max_queue_bytes == 1048576);
+	CHECK(c.event_loop == CONFIG_EVLOOP_POLL);
 }
 
 static void test_full_file(void)
@@ -68,6 +69,7 @@ static void test_full_file(void)
 		"drain_seconds = 0\n"
 		"max_calls = 1\n"
 		"max_queue_bytes = 4096\n"
+		"event_loop = libev\n"
 		"[twilio]\n"
 		"validate = on\n";   /* a section may come back; the last value wins */
 	struct config c;
@@ -93,6 +95,7 @@ static void test_full_file(void)
 	CHECK(c.drain_seconds == 0);
 	CHECK(c.max_calls == 1);
 	CHECK(c.max_queue_bytes == 4096);
+	CHECK(c.event_loop == CONFIG_EVLOOP_LIBEV);
 
 	/* An empty file gives the defaults. */
 	write_file("", 0);
@@ -164,6 +167,10 @@ static const struct {
 	{"[ws]\nmode = ../x\n",
 	 "2: [ws] mode: \"../x\" is not a mode name (lower-case letters, digits, '_' and '-')"},
 	{"[ws]\nmode =\n", "2: [ws] mode: must not be empty"},
+	{"[ws]\nevent_loop = epoll\n",
+	 "2: [ws] event_loop: \"epoll\" is not an event loop (poll or libev)"},
+	{"[ws]\nevent_loop = LIBEV\n",
+	 "2: [ws] event_loop: \"LIBEV\" is not an event loop (poll or libev)"},
 	{"[ws]\nmode = abcdefghijabcdefghijabcdefghij12\n",
 	 "2: [ws] mode: value too long (32 characters, at most 31)"},
 	{"[log]\ndir =\n", "2: [log] dir: must not be empty"},

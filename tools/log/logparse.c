@@ -179,6 +179,29 @@ static int unescape(const char *s, size_t len, size_t *i, char *out)
 	return 0;
 }
 
+/* Copy one value character at s[*i] into the store, undoing a backslash escape; quoted and
+ * unquoted values share it (calllog never writes a raw control character in either).
+ * BASE turns offsets into columns for the error. Returns 0, or -1 with err filled. */
+static int value_char(const char *s, size_t len, size_t *i, char **st, size_t base,
+		      char *err, size_t errlen)
+{
+	if ((unsigned char)s[*i] < ' ' || s[*i] == 0x7f) {
+		strutil_seterr(err, errlen, "column %zu: control character", base + *i + 1);
+		return -1;
+	}
+	if (s[*i] != '\\') {
+		*(*st)++ = s[(*i)++];
+		return 0;
+	}
+	(*i)++;
+	if (unescape(s, len, i, *st) < 0) {
+		strutil_seterr(err, errlen, "column %zu: bad escape", base + *i);
+		return -1;
+	}
+	(*st)++;
+	return 0;
+}
+
 /* Copy the name token at line[*i] into the store; returns its start or NULL. */
 static const char *take_name(const char *line, size_t len, size_t *i, char **st)
 {
@@ -234,22 +257,8 @@ static int parse_pairs(struct logparse_line *out, const char *s, size_t len, siz
 				}
 				if (s[i] == '"')
 					break;
-				if ((unsigned char)s[i] < ' ' || s[i] == 0x7f) {
-					strutil_seterr(err, errlen, "column %zu: control character",
-						       base + i + 1);
+				if (value_char(s, len, &i, st, base, err, errlen) < 0)
 					return -1;
-				}
-				if (s[i] == '\\') {
-					i++;
-					if (unescape(s, len, &i, *st) < 0) {
-						strutil_seterr(err, errlen, "column %zu: bad "
-							       "escape", base + i);
-						return -1;
-					}
-					(*st)++;
-				} else {
-					*(*st)++ = s[i++];
-				}
 			}
 			i++;	/* the closing quote */
 			if (i < len && s[i] != ' ') {
@@ -260,24 +269,9 @@ static int parse_pairs(struct logparse_line *out, const char *s, size_t len, siz
 		} else {
 			/* Unquoted: calllog quotes anything with a space, quote, '=' or
 			 * backslash, so a backslash here can only start a control escape. */
-			while (i < len && s[i] != ' ') {
-				if ((unsigned char)s[i] < ' ' || s[i] == 0x7f) {
-					strutil_seterr(err, errlen, "column %zu: control character",
-						       base + i + 1);
+			while (i < len && s[i] != ' ')
+				if (value_char(s, len, &i, st, base, err, errlen) < 0)
 					return -1;
-				}
-				if (s[i] == '\\') {
-					i++;
-					if (unescape(s, len, &i, *st) < 0) {
-						strutil_seterr(err, errlen, "column %zu: bad "
-							       "escape", base + i);
-						return -1;
-					}
-					(*st)++;
-				} else {
-					*(*st)++ = s[i++];
-				}
-			}
 		}
 		kv->value = val;
 		kv->value_len = (size_t)(*st - val);

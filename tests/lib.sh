@@ -23,6 +23,17 @@ expect_nomatch() {
 	if printf '%s' "$2" | grep -Eq -- "$3"; then notok "$1"; { echo "unexpected: $3"; printf '%s\n' "$2" | head -20; } | diag; else ok "$1"; fi
 }
 
+# hex32: 32 random lower-case hex digits (a CallSid is CA + hex32).
+hex32() { od -An -tx1 -N16 /dev/urandom | tr -d ' \n'; }
+
+# templates_copy: a private copy of twiml-templates/ that the run user can read; prints its
+# path. Add overrides to it, then call templates_seal DIR.
+templates_copy() {
+	local dir; dir=$(mktemp -d) || return 1
+	chmod 0755 "$dir" && cp "$ROOT"/twiml-templates/*.xml "$dir/" && echo "$dir"
+}
+templates_seal() { chmod 0644 "$1"/*.xml; }
+
 # free_port: a TCP port on 127.0.0.1 nobody listens on now, below Linux's ephemeral range
 # (32768-60999), where the outgoing connections of a load test would otherwise sit on it.
 # Ports in PORTS_TAKEN (chosen earlier, maybe not listening yet) are skipped.

@@ -13,7 +13,7 @@ SANFLAGS :=
 OPT      ?= -O2
 endif
 
-PKGS     := fcgi libcjson libwebsockets inih libcrypto libcurl libxml-2.0
+PKGS     := fcgi libcjson libwebsockets inih libcrypto libcurl libxml-2.0 espeak-ng speexdsp sndfile
 # Recursive (=) on purpose: pkg-config is only asked once `deps` has installed it.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
@@ -22,7 +22,7 @@ WARN     := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wmissing-prototypes \
             -Wstrict-prototypes -Wpointer-arith -Wvla
 CFLAGS   ?= $(OPT) -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP \
-             -Icommon -Ifcgi -Iwshelper $(PKG_CFLAGS)
+             -Icommon -Ifcgi -Iwshelper -Iaudio -Ispeech $(PKG_CFLAGS)
 ALL_LDFLAGS = $(SANFLAGS) -Wl,--as-needed $(LDFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -lev -lpthread -lm
 
@@ -30,7 +30,9 @@ LDLIBS_ALL = $(PKG_LIBS) -lev -lpthread -lm
 # unit tests and fuzzers link too.
 COMMON_SRC := $(wildcard common/*.c)
 FCGI_SRC   := $(filter-out fcgi/main.c,$(wildcard fcgi/*.c))
-WS_SRC     := $(filter-out wshelper/main.c,$(wildcard wshelper/*.c))
+# audio/ (pure signal code) and speech/ (engines, workers) belong to the helper.
+WS_SRC     := $(filter-out wshelper/main.c,$(wildcard wshelper/*.c)) \
+              $(wildcard audio/*.c speech/*.c)
 SIM_SRC    := $(filter-out tools/sim/main.c,$(wildcard tools/sim/*.c))
 LOG_SRC    := $(filter-out tools/log/main.c,$(wildcard tools/log/*.c))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
@@ -90,10 +92,10 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_LIBS)
 
 # libFuzzer targets are built with clang (separate tree) from the same sources.
 FUZZ_LIB_SRC := $(COMMON_SRC) $(WS_SRC) $(FCGI_SRC)
-build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC) $(wildcard common/*.h wshelper/*.h fcgi/*.h)
+build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC) $(wildcard common/*.h wshelper/*.h fcgi/*.h audio/*.h speech/*.h)
 	@mkdir -p $(@D)
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-	  -Icommon -Ifcgi -Iwshelper $(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(LDLIBS_ALL)
+	  -Icommon -Ifcgi -Iwshelper -Iaudio -Ispeech $(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(LDLIBS_ALL)
 
 fuzz-build: deps
 	@$(MAKE) --no-print-directory $(FUZZERS)

@@ -18,7 +18,7 @@
 /* Longest physical line: a CONFIG_STR_MAX value, a key, spaces and a comment fit easily. */
 #define CONFIG_LINE_MAX 1024
 
-enum key_type { K_STR, K_BOOL, K_INT, K_SIZE, K_MODE, K_EVLOOP };
+enum key_type { K_STR, K_BOOL, K_INT, K_SIZE, K_MODE, K_EVLOOP, K_DOUBLE, K_ENGINE };
 
 struct key_spec {
 	const char *section, *name;
@@ -55,9 +55,38 @@ static const struct key_spec keys[] = {
 	NUM("ws", "max_calls", K_INT, max_calls, 1, 1000000),
 	NUM("ws", "max_queue_bytes", K_SIZE, max_queue_bytes, 4096, 256 * 1024 * 1024),
 	{"ws", "event_loop", K_EVLOOP, offsetof(struct config, event_loop), 0, 0, 0, 0},
+	STR("agent", "turn_url", turn_url, 0),
+	STR("agent", "connect_to", turn_connect_to, 0),
+	NUM("agent", "turn_timeout_ms", K_INT, turn_timeout_ms, 100, 600000),
+	NUM("agent", "max_turn_bytes", K_SIZE, max_turn_bytes, 1024, 16 * 1024 * 1024),
+	NUM("agent", "max_verbs", K_INT, max_verbs, 1, 10000),
+	NUM("agent", "max_say_chars", K_INT, max_say_chars, 16, 65536),
+	NUM("agent", "max_turn_errors", K_INT, max_turn_errors, 1, 100),
+	NUM("agent", "max_timeouts", K_INT, max_timeouts, 1, 100),
+	STR("agent", "error_text", error_text, 0),
+	STR("agent", "goodbye_text", goodbye_text, 0),
+	STR("agent", "language", agent_language, 1),
+	NUM("agent", "gather_timeout", K_INT, gather_timeout, 1, 600),
+	STR("agent", "media_dir", media_dir, 1),
+	STR("agent", "play_cache_dir", play_cache_dir, 1),
+	NUM("agent", "play_cache_bytes", K_SIZE, play_cache_bytes, 0, 64LL * 1024 * 1024 * 1024),
+	NUM("agent", "play_max_bytes", K_SIZE, play_max_bytes, 1024, 1024LL * 1024 * 1024),
+	NUM("agent", "workers", K_INT, workers, 1, 64),
+	NUM("agent", "lead_ms", K_INT, lead_ms, 100, 60000),
+	{"tts", "engine", K_ENGINE, offsetof(struct config, tts_engine),
+	 sizeof(((struct config *)0)->tts_engine), 0, 0, 1},
+	STR("tts", "voice", tts_voice, 0),
+	{"tts", "speed", K_DOUBLE, offsetof(struct config, tts_speed), 0, 25, 400, 0},
+	STR("tts", "url", tts_url, 1),
+	STR("tts", "model", tts_model, 1),
+	STR("tts", "api_key", tts_api_key, 0),
+	STR("tts", "api_key_env", tts_api_key_env, 0),
+	STR("tts", "command", tts_command, 0),
+	NUM("tts", "timeout_ms", K_INT, tts_timeout_ms, 100, 600000),
+	NUM("tts", "cache_bytes", K_SIZE, tts_cache_bytes, 0, 1024LL * 1024 * 1024),
 };
 
-static const char *const sections[] = {"twilio", "log", "fcgi", "ws"};
+static const char *const sections[] = {"twilio", "log", "fcgi", "ws", "agent", "tts"};
 
 /* State shared by the line reader and the key handler during one config_load(). */
 struct load_ctx {
@@ -104,6 +133,29 @@ void config_defaults(struct config *cfg)
 	cfg->max_calls = 4096;
 	cfg->max_queue_bytes = 1048576;
 	cfg->event_loop = CONFIG_EVLOOP_POLL;
+	cfg->turn_timeout_ms = 10000;
+	cfg->max_turn_bytes = 65536;
+	cfg->max_verbs = 64;
+	cfg->max_say_chars = 4096;
+	cfg->max_turn_errors = 3;
+	cfg->max_timeouts = 3;
+	snprintf(cfg->error_text, sizeof(cfg->error_text), "Sorry, something went wrong.");
+	snprintf(cfg->goodbye_text, sizeof(cfg->goodbye_text), "Goodbye.");
+	snprintf(cfg->agent_language, sizeof(cfg->agent_language), "en-US");
+	cfg->gather_timeout = 5;
+	snprintf(cfg->media_dir, sizeof(cfg->media_dir), "/usr/local/share/callpipe/media");
+	snprintf(cfg->play_cache_dir, sizeof(cfg->play_cache_dir), "/var/cache/callpipe/play");
+	cfg->play_cache_bytes = 64u * 1024 * 1024;
+	cfg->play_max_bytes = 16u * 1024 * 1024;
+	cfg->workers = 2;
+	cfg->lead_ms = 1000;
+	snprintf(cfg->tts_engine, sizeof(cfg->tts_engine), "espeak");
+	cfg->tts_speed = 1.0;
+	snprintf(cfg->tts_url, sizeof(cfg->tts_url), "https://api.openai.com/v1/audio/speech");
+	snprintf(cfg->tts_model, sizeof(cfg->tts_model), "tts-1");
+	snprintf(cfg->tts_api_key_env, sizeof(cfg->tts_api_key_env), "OPENAI_API_KEY");
+	cfg->tts_timeout_ms = 10000;
+	cfg->tts_cache_bytes = 8u * 1024 * 1024;
 }
 
 static int known_section(const char *s, size_t len)
@@ -159,7 +211,7 @@ static char *read_line(char *str, int num, void *stream)
 		char *end = strchr(s, ']');
 
 		if (end && !known_section(s + 1, (size_t)(end - s - 1)))
-			ctx_err(c, "unknown section [%.*s] (known: [twilio] [log] [fcgi] [ws])",
+			ctx_err(c, "unknown section [%.*s] (known: [twilio] [log] [fcgi] [ws] [agent] [tts])",
 				(int)(end - s - 1), s + 1);
 	}
 	if (strlen(s) + 1 > (size_t)num) {
@@ -234,6 +286,33 @@ static int set_key(struct load_ctx *c, const struct key_spec *k, const char *val
 		}
 		memcpy(field, value, len + 1);
 		return 1;
+	case K_ENGINE:
+		if (strcmp(value, "espeak") && strcmp(value, "http") && strcmp(value, "exec")) {
+			ctx_err(c, "[%s] %s: \"%.64s\" is not an engine (espeak, http or exec)",
+				k->section, k->name, value);
+			return 0;
+		}
+		memcpy(field, value, len + 1);
+		return 1;
+	case K_DOUBLE: {
+		char *end;
+		double d;
+
+		errno = 0;
+		d = strtod(value, &end);
+		if (end == value || *end != '\0' || errno == ERANGE) {
+			ctx_err(c, "[%s] %s: \"%.64s\" is not a number", k->section, k->name, value);
+			return 0;
+		}
+		/* min and max are in hundredths */
+		if (d * 100 < (double)k->min || d * 100 > (double)k->max) {
+			ctx_err(c, "[%s] %s: %.64s is out of range (%.2f .. %.2f)", k->section,
+				k->name, value, k->min / 100.0, k->max / 100.0);
+			return 0;
+		}
+		*(double *)(void *)field = d;
+		return 1;
+	}
 	case K_BOOL:
 		if (parse_bool(value, &b) != 0) {
 			ctx_err(c, "[%s] %s: \"%.64s\" is not a boolean (use yes/no, true/false, "

@@ -30,6 +30,36 @@ struct config {
 	size_t max_queue_bytes;            /* max_queue_bytes = 1048576 (outbound bytes per call,
 	                                      4 KiB .. 256 MiB) */
 	int event_loop;                    /* event_loop = poll (CONFIG_EVLOOP_*) */
+	/* [agent] */
+	char turn_url[CONFIG_STR_MAX];     /* turn_url = (empty: {public_url}/webhook/turn) */
+	char turn_connect_to[CONFIG_STR_MAX]; /* connect_to = (empty: the URL's own host:port) */
+	int turn_timeout_ms;               /* turn_timeout_ms = 10000 (100 .. 600000) */
+	size_t max_turn_bytes;             /* max_turn_bytes = 65536 (1 KiB .. 16 MiB) */
+	int max_verbs;                     /* max_verbs = 64 (1 .. 10000) */
+	int max_say_chars;                 /* max_say_chars = 4096 (16 .. 65536) */
+	int max_turn_errors;               /* max_turn_errors = 3 (1 .. 100) */
+	int max_timeouts;                  /* max_timeouts = 3 (1 .. 100) */
+	char error_text[CONFIG_STR_MAX];   /* error_text = Sorry, something went wrong. */
+	char goodbye_text[CONFIG_STR_MAX]; /* goodbye_text = Goodbye. */
+	char agent_language[32];           /* language = en-US (Gather and Say default) */
+	int gather_timeout;                /* gather_timeout = 5 (seconds, 1 .. 600) */
+	char media_dir[CONFIG_STR_MAX];    /* media_dir = /usr/local/share/callpipe/media */
+	char play_cache_dir[CONFIG_STR_MAX]; /* play_cache_dir = /var/cache/callpipe/play */
+	size_t play_cache_bytes;           /* play_cache_bytes = 67108864 (0 .. 64 GiB) */
+	size_t play_max_bytes;             /* play_max_bytes = 16777216 (1 KiB .. 1 GiB) */
+	int workers;                       /* workers = 2 (1 .. 64) */
+	int lead_ms;                       /* lead_ms = 1000 (audio sent ahead of play, 100 .. 60000) */
+	/* [tts] */
+	char tts_engine[16];               /* engine = espeak (espeak | http | exec) */
+	char tts_voice[64];                /* voice = (empty: chosen from the language) */
+	double tts_speed;                  /* speed = 1.0 (0.25 .. 4.0) */
+	char tts_url[CONFIG_STR_MAX];      /* url = https://api.openai.com/v1/audio/speech */
+	char tts_model[64];                /* model = tts-1 */
+	char tts_api_key[CONFIG_STR_MAX];  /* api_key = (empty) */
+	char tts_api_key_env[64];          /* api_key_env = OPENAI_API_KEY */
+	char tts_command[CONFIG_STR_MAX];  /* command = (empty; exec engine: sh -c COMMAND) */
+	int tts_timeout_ms;                /* timeout_ms = 10000 (100 .. 600000) */
+	size_t tts_cache_bytes;            /* cache_bytes = 8388608 (0 .. 1 GiB) */
 };
 
 /* [ws] event_loop: lws's own poll() loop, or libev (epoll) as a foreign loop. */

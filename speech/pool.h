@@ -12,7 +12,7 @@ struct pool;
 struct pool_job {
 	struct pool_job *next;
 	uint64_t call_id;
-	volatile int cancelled;      /* set by pool_cancel_call() while RUN may be running */
+	_Atomic int cancelled;       /* set by pool_cancel_call() while RUN may be running */
 	void (*run)(struct pool_job *job, void *worker_ctx);
 	void (*drop)(struct pool_job *job);
 };

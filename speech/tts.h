@@ -20,9 +20,10 @@ struct tts_text {
  * µ-law, N bytes (any N, not framed). Return 0 to go on, non-zero to stop synthesis. */
 typedef int (*tts_sink_fn)(void *arg, const uint8_t *ulaw, size_t n);
 
-/* The engine [tts] engine names, for one thread: engines are not thread-safe (espeak-ng has
- * global state: at most one espeak engine may exist in a process at a time; callers create
- * one per worker and serialize espeak use through it). NULL with err filled. */
+/* The engine [tts] engine names, for one thread: an engine is used by one thread at a time
+ * (callers make one per worker). espeak-ng keeps global state: every espeak engine shares it
+ * under one process-wide lock held for a whole utterance, so the sink must be quick and must
+ * not call tts_* itself. NULL with err filled. */
 struct tts_engine *tts_engine_new(const struct config *cfg, char *err, size_t errlen);
 /* Synthesize T, calling SINK as audio is made. 0 when done, 1 when SINK stopped it, -1 on
  * failure with err filled (one line naming what failed: engine, HTTP status, exit code). */

@@ -21,6 +21,7 @@ enum turn_verb_kind {
 #define TV_LOOP_MAX 100          /* loop="0" (Twilio: "repeat") and larger values cap here */
 #define TV_URL_MAX 1024
 #define TV_HINTS_MAX 1024
+#define TURNPARSE_MAX_DEPTH 16   /* elements nested deeper than this fail the turn */
 
 /* <Gather> attributes with Twilio's defaults applied. */
 struct turn_gather {
@@ -47,9 +48,10 @@ struct turn_verb {
 	const char *text;        /* Say: the text (whitespace runs folded); Play: the URL or path;
 	                            Redirect: the URL; "" otherwise. Valid during the callback. */
 	size_t text_len;
-	struct turn_gather gather;   /* TV_GATHER only */
+	struct turn_gather gather;   /* TV_GATHER, and repeated in its TV_GATHER_END */
 };
 
+/* A limit of 0 is no limit. */
 struct turnparse_limits {
 	size_t max_bytes;        /* body bytes ([agent] max_turn_bytes) */
 	int max_verbs;           /* verbs handed over ([agent] max_verbs), prompts included */
@@ -63,6 +65,9 @@ typedef void (*turnparse_verb_fn)(void *arg, const struct turn_verb *v);
 typedef void (*turnparse_warn_fn)(void *arg, const char *msg);
 
 struct turnparse;
+
+/* Initialise libxml2 (xmlInitParser): call once from main before any thread starts. */
+void turnparse_init(void);
 
 struct turnparse *turnparse_new(const struct turnparse_limits *lim, turnparse_verb_fn on_verb,
 				turnparse_warn_fn on_warn, void *arg);

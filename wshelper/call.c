@@ -90,6 +90,7 @@ struct call_env *call_env_new(const struct config *cfg, const struct mode_ops *d
 	env->m = metrics;
 	env->io = io;
 	env->pre = pre;
+	pthread_mutex_init(&env->wake_lock, NULL);
 	/* A payload is base64 inside one message, so it decodes to at most 3/4 of it. */
 	env->payload_cap = cfg->max_message / 4 * 3 + 3;
 	env->msg = malloc(sizeof(*env->msg));
@@ -116,6 +117,7 @@ void call_env_free(struct call_env *env)
 		return;
 	while (env->head)
 		call_done(env->head);
+	pthread_mutex_destroy(&env->wake_lock);
 	free(env->msg);
 	free(env->payload);
 	free(env->keys);
@@ -135,6 +137,36 @@ void call_env_close_all(struct call_env *env, int code, const char *reason)
 		call_close(c, code, reason, 0);
 }
 
+struct call *call_env_find(struct call_env *env, uint64_t id)
+{
+	struct call *c;
+
+	/* A list walk: results arrive at most a few per call per 20 ms, and the list is the
+	 * calls of one process. */
+	for (c = env->head; c; c = c->next)
+		if (c->id == id)
+			return c->done ? NULL : c;
+	return NULL;
+}
+
+void call_env_set_waker(struct call_env *env, void (*wake)(void *arg), void *arg)
+{
+	pthread_mutex_lock(&env->wake_lock);
+	env->wake = wake;
+	env->wake_arg = arg;
+	pthread_mutex_unlock(&env->wake_lock);
+}
+
+void call_env_wake(struct call_env *env)
+{
+	/* under the lock, so the transport can clear the waker before its context goes and
+	 * know no worker is inside it */
+	pthread_mutex_lock(&env->wake_lock);
+	if (env->wake)
+		env->wake(env->wake_arg);
+	pthread_mutex_unlock(&env->wake_lock);
+}
+
 void call_copy(char *dst, size_t cap, const char *src)
 {
 	snprintf(dst, cap, "%s", src ? src : "");
@@ -148,6 +180,7 @@ struct call *call_new(struct call_env *env, void *ctx, const struct call_conn *c
 	if (!c)
 		return NULL;
 	c->env = env;
+	c->id = ++env->next_id;
 	c->ctx = ctx;
 	c->mode = env->default_mode;
 	call_copy(c->path, sizeof(c->path), conn->path);
@@ -166,6 +199,40 @@ struct call *call_new(struct call_env *env, void *ctx, const struct call_conn *c
 	          c->subprotocol[0] ? call_safe(c->subprotocol, b2, sizeof(b2)) : "none");
 	env->io->set_timer(ctx, (int64_t)env->cfg->idle_seconds * 1000000);
 	return c;
+}
+
+uint64_t call_id(const struct call *c)
+{
+	return c->id;
+}
+
+const struct mode_ops *call_mode(const struct call *c)
+{
+	return c->mode;
+}
+
+struct call_env *call_get_env(const struct call *c)
+{
+	return c->env;
+}
+
+int64_t call_now(const struct call *c)
+{
+	return call_now_us(c->env);
+}
+
+const char *call_account_sid(const struct call *c)
+{
+	return c->account_sid;
+}
+
+int call_param_at(const struct call *c, size_t n, const char **name, const char **value)
+{
+	if (!c->start || n >= c->start->nparams)
+		return 0;
+	*name = c->start->params[n].name;
+	*value = c->start->params[n].value;
+	return 1;
 }
 
 const char *call_sid(const struct call *c)
@@ -281,6 +348,8 @@ static int qpush(struct call *c, struct qent *q, long len, unsigned char kind)
 		c->qhead = q;
 	c->qtail = q;
 	c->qbytes += q->len;
+	if (kind == Q_MEDIA)
+		c->qmedia++;
 	c->env->io->want_write(c->ctx);
 	return 0;
 }
@@ -318,6 +387,76 @@ int call_send_clear(struct call *c)
 		     Q_CLEAR);
 }
 
+long call_flush_media(struct call *c)
+{
+	size_t need = twmsg_clear_size(strlen(c->stream_sid));
+	struct qent *q = qalloc(c, need), **pp, *e;
+	long len, dropped = 0;
+
+	if (!q)
+		return -1;
+	len = twmsg_build_clear((char *)q->buf + c->env->pre, need, c->stream_sid);
+	if (len < 0) {
+		free(q);
+		return -1;
+	}
+	for (pp = &c->qhead; *pp;) {
+		e = *pp;
+		if (e->kind == Q_MEDIA) {
+			*pp = e->next;
+			c->qbytes -= e->len;
+			c->qmedia--;
+			free(e);
+			dropped++;
+		} else {
+			pp = &e->next;
+		}
+	}
+	/* the clear goes first: audio Twilio already holds must stop now, not after the rest
+	 * of our queue */
+	q->len = (size_t)len;
+	q->kind = Q_CLEAR;
+	q->next = c->qhead;
+	c->qhead = q;
+	c->qtail = NULL;
+	for (e = c->qhead; e; e = e->next)
+		c->qtail = e;
+	c->qbytes += q->len;
+	c->env->io->want_write(c->ctx);
+	return dropped;
+}
+
+size_t call_media_queued(const struct call *c)
+{
+	return c->qmedia;
+}
+
+void call_want_drain(struct call *c, size_t low)
+{
+	c->want_drain = 1;
+	c->drain_low = low;
+}
+
+/* Arm the one transport timer for the earliest of the idle deadline and the mode's timer
+ * (the close timers take it over once closing). */
+static void arm_timer(struct call *c)
+{
+	int64_t t = call_now_us(c->env);
+	int64_t due = c->last_rx_us + (int64_t)c->env->cfg->idle_seconds * 1000000;
+
+	if (c->closing)
+		return;
+	if (c->mode_due_us && c->mode_due_us < due)
+		due = c->mode_due_us;
+	c->env->io->set_timer(c->ctx, due > t ? due - t : 1);
+}
+
+void call_set_mode_timer(struct call *c, int64_t usecs)
+{
+	c->mode_due_us = usecs < 0 ? 0 : call_now_us(c->env) + (usecs > 0 ? usecs : 1);
+	arm_timer(c);
+}
+
 static void qfree_all(struct call *c)
 {
 	while (c->qhead) {
@@ -328,6 +467,7 @@ static void qfree_all(struct call *c)
 	}
 	c->qtail = NULL;
 	c->qbytes = 0;
+	c->qmedia = 0;
 }
 
 /* Hand our close to the transport (call_on_writable() or call_on_timer() returns -1): it
@@ -366,6 +506,7 @@ int call_on_writable(struct call *c)
 	switch (q->kind) {
 	case Q_MEDIA:
 		c->tx++;
+		c->qmedia--;
 		c->env->m->frames_out++;
 		break;
 	case Q_MARK:
@@ -384,6 +525,11 @@ int call_on_writable(struct call *c)
 	free(q);
 	if (c->qhead || c->closing)
 		c->env->io->want_write(c->ctx);
+	if (c->want_drain && c->qmedia <= c->drain_low && !c->closing) {
+		c->want_drain = 0;
+		if (c->mode->on_drain && c->mode->on_drain(c) < 0)
+			call_close(c, CLOSE_INTERNAL, "mode error", 0);
+	}
 	return 0;
 }
 
@@ -401,8 +547,15 @@ int call_on_timer(struct call *c)
 		return -1;   /* the peer did not answer our close within CLOSE_ACK_US: drop it */
 	if (c->closing)
 		return close_handoff(c);   /* the flush did not drain in CLOSE_FORCE_US: close now */
+	if (c->mode_due_us && t >= c->mode_due_us) {
+		c->mode_due_us = 0;
+		if (c->started && c->mode->on_timer && c->mode->on_timer(c) < 0)
+			call_close(c, CLOSE_INTERNAL, "mode error", 0);
+		if (c->closing)
+			return 0;
+	}
 	if (t - c->last_rx_us < idle) {
-		c->env->io->set_timer(c->ctx, c->last_rx_us + idle - t);
+		arm_timer(c);
 		return 0;
 	}
 	snprintf(detail, sizeof(detail), "no message for %d s", c->env->cfg->idle_seconds);

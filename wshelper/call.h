@@ -44,6 +44,15 @@ void call_env_free(struct call_env *env);
 size_t call_env_count(const struct call_env *env);
 /* call_close() on every open call (SIGTERM after [ws] drain_seconds). */
 void call_env_close_all(struct call_env *env, int code, const char *reason);
+/* The open call with id ID (call_id()), or NULL once it has ended: how results from worker
+ * threads, which carry ids and never pointers, find their call. */
+struct call *call_env_find(struct call_env *env, uint64_t id);
+/* How a worker thread wakes the event loop (lws_cancel_service on the context); set by the
+ * transport once the loop exists, cleared (NULL) before it goes. Thread-safe. */
+void call_env_set_waker(struct call_env *env, void (*wake)(void *arg), void *arg);
+/* Wake the loop from any thread: the modes' on_wake hooks then run on the loop's thread.
+ * Does nothing when no waker is set. */
+void call_env_wake(struct call_env *env);
 
 /* --- for the transport --- */
 
@@ -82,15 +91,36 @@ void call_done(struct call *c);
 int call_send_media(struct call *c, const uint8_t *ulaw, size_t n);
 int call_send_mark(struct call *c, const char *name);
 int call_send_clear(struct call *c);
+/* Barge-in: drop every media message not yet written and put a clear ahead of whatever is
+ * still queued, so it leaves next. Queued marks stay (after the clear, Twilio returns them at
+ * once: that is how the mode learns their audio was flushed). Returns the media messages
+ * dropped, or -1 when the call cannot send. */
+long call_flush_media(struct call *c);
+/* Media messages queued and not yet written (each 20 ms at 160 bytes). */
+size_t call_media_queued(const struct call *c);
+/* Ask for the mode's on_drain once the queued media falls to LOW messages or fewer. */
+void call_want_drain(struct call *c, size_t low);
+/* The mode's own timer, apart from the idle and close timers: on_timer runs after USECS
+ * (replacing an earlier one); a negative USECS cancels it. */
+void call_set_mode_timer(struct call *c, int64_t usecs);
 /* Close the call: our close frame carries CODE and REASON. When FLUSH, queued messages
  * go out first; otherwise they are dropped. */
 void call_close(struct call *c, int code, const char *reason, int flush);
 
+uint64_t call_id(const struct call *c);              /* unique in this process, never 0 */
+struct call_env *call_get_env(const struct call *c);
+const struct mode_ops *call_mode(const struct call *c);
+int64_t call_now(const struct call *c);              /* monotonic µs (the env's clock) */
 const char *call_sid(const struct call *c);          /* CallSid, "" before start */
 const char *call_stream_sid(const struct call *c);   /* streamSid, "" before start */
 const struct config *call_config(const struct call *c);
 /* customParameters NAME from the start message, or NULL (only inside on_start). */
 const char *call_param(const struct call *c, const char *name);
+/* The Nth customParameters entry (name and value), 0 when there is none (only inside
+ * on_start). */
+int call_param_at(const struct call *c, size_t n, const char **name, const char **value);
+/* AccountSid from the start message, "" before start. */
+const char *call_account_sid(const struct call *c);
 /* Per-call state a mode owns (set in on_start, freed in on_close). */
 void *call_mode_state(const struct call *c);
 void call_set_mode_state(struct call *c, void *state);

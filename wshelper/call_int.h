@@ -4,6 +4,7 @@
 #define CALLPIPE_CALL_INT_H
 
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 
 #include "call.h"
@@ -50,10 +51,15 @@ struct call_env {
 	uint8_t *payload;           /* decoded media scratch: 3/4 of [ws] max_message */
 	size_t payload_cap;
 	char (*keys)[TWMSG_PARAM_LEN + 8];  /* param_<Name> keys for ws_start */
+	uint64_t next_id;           /* call ids: a counter, never reused in a process */
+	pthread_mutex_t wake_lock;  /* guards the waker: workers read it, the loop clears it */
+	void (*wake)(void *arg);
+	void *wake_arg;
 };
 
 struct call {
 	struct call_env *env;
+	uint64_t id;
 	void *ctx;
 	struct call *prev, *next;
 	const struct mode_ops *mode;
@@ -67,6 +73,7 @@ struct call {
 	char xff[128];
 	char stream_sid[TWMSG_SID_MAX];
 	char call_sid[TWMSG_SID_MAX];
+	char account_sid[TWMSG_SID_MAX];
 
 	/* closing: call_close() ran; close_sent: call_on_writable() (or the timer) handed our
 	 * close to the transport, which now waits for the peer's close */
@@ -86,6 +93,10 @@ struct call {
 
 	struct qent *qhead, *qtail;
 	size_t qbytes;
+	size_t qmedia;              /* Q_MEDIA entries in the queue */
+	size_t drain_low;           /* on_drain once qmedia <= this; 0 with !want_drain */
+	unsigned want_drain : 1;
+	int64_t mode_due_us;        /* the mode's timer, 0 when none */
 };
 
 /* Monotonic microseconds (env->io->now_us when a test fakes the clock). */

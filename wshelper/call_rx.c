@@ -107,6 +107,7 @@ static void on_start(struct call *c, const struct twmsg *m)
 	}
 	call_copy(c->call_sid, sizeof(c->call_sid), m->call_sid);
 	call_copy(c->stream_sid, sizeof(c->stream_sid), m->stream_sid);
+	call_copy(c->account_sid, sizeof(c->account_sid), m->account_sid);
 	c->started = 1;
 	want = twmsg_param(m, "mode");
 	if (want && !mode_find(want))

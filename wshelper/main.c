@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include <ev.h>
+#include <curl/curl.h>
 #include <libwebsockets.h>
+#include <libxml/parser.h>
 
 #include "calllog.h"
 #include "config.h"
@@ -435,6 +437,10 @@ int main(int argc, char **argv)
 	hooks.arg = &app;
 	hooks.wake = on_wake;
 	hooks.call_gone = on_call_gone;
+	/* Both keep global state that must be set up once, before any thread (the agent's
+	 * workers and turn client) uses them. */
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	xmlInitParser();
 	app.srv = wsserver_new(&app.cfg, mode, &hooks, err, sizeof(err));
 	if (!app.srv) {
 		fprintf(stderr, "callpipe-ws: %s\n", err);
@@ -490,6 +496,7 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = 0;
 	sig_ctx = app.ctx;
+	wsserver_set_context(app.srv, app.ctx);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
@@ -531,6 +538,9 @@ int main(int argc, char **argv)
 	sig_ctx = NULL;
 	fprintf(stderr, "callpipe-ws: exiting (%zu call(s) still open)\n",
 		wsserver_active(app.srv));
+	/* Workers and the turn client's thread wake the context: stop them before it goes. */
+	mode_shutdown_all();
+	wsserver_set_context(app.srv, NULL);
 	lws_sul_cancel(&app.sul_drain);
 	lws_sul_cancel(&app.sul_wait);
 	lws_context_destroy(app.ctx);

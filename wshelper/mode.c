@@ -6,6 +6,7 @@
 
 static const struct mode_ops *const modes[] = {
 	&mode_echo,
+	&mode_agent,
 	NULL,
 };
 
@@ -24,4 +25,22 @@ const struct mode_ops *mode_find(const char *name)
 const struct mode_ops *const *mode_list(void)
 {
 	return modes;
+}
+
+void mode_wake_all(struct call_env *env)
+{
+	size_t i;
+
+	for (i = 0; modes[i]; i++)
+		if (modes[i]->on_wake)
+			modes[i]->on_wake(env);
+}
+
+void mode_shutdown_all(void)
+{
+	size_t i;
+
+	for (i = 0; modes[i]; i++)
+		if (modes[i]->shutdown)
+			modes[i]->shutdown();
 }

@@ -12,6 +12,7 @@
 #include "call.h"
 #include "config.h"
 #include "metrics.h"
+#include "mode.h"
 #include "upgrade.h"
 
 /* lws hands a message to the callback in chunks of at most this (lws mallocs it once per
@@ -120,6 +121,16 @@ const struct lws_protocols *wsserver_protocols(struct wsserver *s)
 void wsserver_set_max_calls(struct wsserver *s, int n)
 {
 	s->max_calls = n > 0 ? n : 1;
+}
+
+static void wake_loop(void *ctx)
+{
+	lws_cancel_service(ctx);
+}
+
+void wsserver_set_context(struct wsserver *s, struct lws_context *ctx)
+{
+	call_env_set_waker(s->env, ctx ? wake_loop : NULL, ctx);
 }
 
 void wsserver_drain(struct wsserver *s)
@@ -427,6 +438,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
 		if (s->hooks.wake)
 			s->hooks.wake(s->hooks.arg);
+		mode_wake_all(s->env);
 		return 0;
 	default:
 		return 0;

@@ -8,6 +8,7 @@
 struct config;
 struct mode_ops;
 struct lws_protocols;
+struct lws_context;
 struct wsserver;
 
 /* What main.c wants to hear about; both run on the lws thread. */
@@ -27,6 +28,10 @@ void wsserver_free(struct wsserver *s);
 /* The protocol list for lws_context_creation_info.protocols; the context's user pointer
  * (info.user) must be S. */
 const struct lws_protocols *wsserver_protocols(struct wsserver *s);
+
+/* The context workers wake (lws_cancel_service) when they have results for a call; NULL
+ * before the context is destroyed, once no worker runs any more. */
+void wsserver_set_context(struct wsserver *s, struct lws_context *ctx);
 
 /* Refuse upgrades with 503 once N calls are open ([ws] max_calls, or fewer when the fd
  * limit cannot hold that many). */

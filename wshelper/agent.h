@@ -1,0 +1,180 @@
+/* agent: what the agent mode's files share: the process-wide engines (workers, turn client,
+ * TTS cache), the per-call state, and the audio timeline that turns verbs into frames. */
+#ifndef CALLPIPE_AGENT_H
+#define CALLPIPE_AGENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "turnparse.h"
+
+struct call;
+struct call_env;
+struct config;
+struct pool;
+struct resq;
+struct result;
+struct tts_cache;
+struct tts_clip;
+struct turnclient;
+
+/* µ-law frame: 20 ms at 8 kHz, what Twilio sends and expects. */
+#define AG_FRAME 160
+#define AG_FRAME_US 20000
+/* µ-law silence (positive zero). */
+#define AG_SILENCE 0xFF
+/* A Say is synthesized a sentence at a time (at most this many bytes of text per piece), and
+ * the next piece only once less than AG_AHEAD_US of audio waits unsent: 60 s of speech never
+ * sits in memory at once, and the caller never waits for the whole text. */
+#define AG_PIECE_MAX 240
+#define AG_AHEAD_US (4 * 1000000LL)
+/* An utterance kept whole for the cache at most (30 s of µ-law). */
+#define AG_CACHE_CLIP_MAX (30 * 8000)
+#define AG_DIGITS_MAX 64
+#define AG_PARAMS_MAX 16
+/* Utterances sent and not yet played (their marks out) at most. */
+#define AG_MARKS_MAX 64
+
+/* Results our jobs push (the turn client's are RESULT_TURN_*). */
+enum {
+	RESULT_AUDIO = 1,      /* data = µ-law bytes, len; seq = the timeline item's id */
+	RESULT_AUDIO_DONE,     /* a = 0 or -1 (text = why); b = 1 when from the cache;
+	                          seq = the item's id */
+};
+
+/* --- process-wide --- */
+
+struct agent_global {
+	const struct config *cfg;
+	struct call_env *env;
+	struct resq *resq;
+	struct pool *pool;
+	struct turnclient *turns;
+	struct tts_cache *cache;
+	char engine[16];            /* [tts] engine */
+	unsigned long long jobs, results;
+};
+
+/* The one agent_global, made on the first agent call (NULL when it cannot be: logged). */
+struct agent_global *agent_global_get(struct call *c);
+/* The voice the TTS engine will use for VOICE / LANGUAGE (for the cache key and the log). */
+void agent_voice(const struct agent_global *g, const char *voice, const char *language,
+		 char *out, size_t cap);
+
+/* Queue synthesis of TEXT[0..LEN) (PLAY: decoding of the source TEXT names) for item ITEM_ID
+ * of call CALL_ID; KEY_VOICE is the cache key's voice. 0 or -1. */
+int agent_submit_audio(struct agent_global *g, uint64_t call_id, unsigned item_id, int play,
+		       const char *text, size_t len, const char *voice, const char *language,
+		       const char *key_voice);
+/* A cached utterance (a reference the caller drops), or NULL. */
+struct tts_clip *agent_cache_get(struct agent_global *g, const char *voice, const char *text);
+/* The call ended: its jobs and turns are cancelled, no result for it will be used. */
+void agent_global_cancel_call(uint64_t call_id);
+/* mode hooks for the whole process */
+void agent_on_wake(struct call_env *env);
+void agent_shutdown(void);
+
+/* --- the audio timeline of one call --- */
+
+enum item_kind { IT_SAY, IT_PLAY, IT_PAUSE, IT_GATHER, IT_GATHER_END, IT_HANGUP, IT_REDIRECT };
+
+/* One verb waiting or playing. Audio items collect µ-law from their job in buf. */
+struct item {
+	struct item *next;
+	enum item_kind kind;
+	unsigned id;                /* the seq of its jobs' results */
+	int in_gather;
+	int loop, loops_done;
+	char *text;                 /* Say text, Play source, Redirect URL */
+	char voice[64], language[32];
+	struct turn_gather gather;  /* IT_GATHER */
+	/* audio */
+	uint8_t *buf;
+	size_t len, cap, sent;      /* bytes collected, room, bytes sent as frames */
+	size_t piece_at;            /* Say: text offset of the next piece to synthesize */
+	unsigned job_busy : 1, all_made : 1, started : 1, failed : 1, cached : 1;
+	long frames;
+	int64_t t_queued_us, t_first_frame_us;
+	struct tts_clip *clip;      /* a cached Say, played from the cache's memory */
+	long pause_frames;
+};
+
+/* A mark we sent, until it comes back. */
+struct agent_mark {
+	char name[24];              /* "" when the slot is free */
+	int flushed;                /* a clear went out after it: back means flushed, not heard */
+};
+
+/* The whole state of one agent call. */
+struct agent {
+	struct call *c;
+	struct agent_global *g;
+	uint64_t id;
+	/* the stream's customParameters, for every turn POST */
+	char from[64], to[64];
+	size_t nparams;
+	char pname[AG_PARAMS_MAX][64], pvalue[AG_PARAMS_MAX][256];
+
+	/* turns */
+	char url[1024];             /* the URL of the turn in flight or last posted */
+	unsigned turn_index;        /* TurnIndex of the next POST */
+	unsigned turn_seq;          /* results of older turns are dropped */
+	int turn_busy;              /* a POST is in flight */
+	int turn_errors, timeouts;  /* in a row */
+	char event[16];
+	int verbs_in_turn;
+	int64_t t_turn_us, t_answer_us;  /* POST sent; its head arrived */
+	long turn_status;           /* HTTP status of the answer */
+	int answer_audio_logged;
+	int interrupted;
+	long interrupted_after_ms;
+
+	/* timeline */
+	struct item *head, *tail;
+	unsigned next_item;
+	int64_t play_end_us;        /* when the audio sent so far will have played */
+	int64_t utter_play_start_us;
+	unsigned marks_out;         /* marks sent, not yet back */
+	struct agent_mark marks[AG_MARKS_MAX];
+	unsigned mark_seq;
+	unsigned flushed_marks;     /* of marks_out, how many a clear flushed */
+	int gather_open;            /* between IT_GATHER and IT_GATHER_END of this turn */
+	int barge_in;               /* the audio playing now may be interrupted */
+
+	/* listening */
+	int listening;              /* the Gather (or the defaults) is armed */
+	int gather_pending;         /* an IT_GATHER_END was reached: listen once audio played */
+	struct turn_gather lg;      /* the settings heard with */
+	char digits[AG_DIGITS_MAX + 1];
+	size_t ndigits;
+	int64_t listen_due_us;      /* the Gather timeout (or inter-key timeout) */
+	int hangup_pending;
+	int closing;
+};
+
+/* Timeline (agent_play.c). */
+struct item *agent_item_add(struct agent *a, enum item_kind kind);
+void agent_items_clear(struct agent *a);
+/* Send what the timeline allows now; arms the mode timer for the next step. */
+void agent_pump(struct agent *a);
+/* A result for item SEQ arrived. */
+void agent_item_result(struct agent *a, struct result *r);
+/* Barge-in: drop unsent audio and the items of the interrupted prompts, send clear. */
+void agent_barge_in(struct agent *a, const char *why);
+/* A mark came back. */
+void agent_mark_back(struct agent *a, const char *name);
+/* 1 while audio we sent may still be playing at the caller. */
+int agent_audio_playing(const struct agent *a);
+
+/* State machine (mode_agent.c) the timeline calls. */
+/* A turn client result for this call. */
+void agent_turn_result(struct agent *a, struct result *r);
+void agent_start_listening(struct agent *a, const struct turn_gather *g);
+void agent_post_turn(struct agent *a, const char *event, const char *url);
+void agent_hangup(struct agent *a, const char *reason);
+/* The turn URL a relative ACTION names against BASE. */
+void agent_resolve_url(const char *base, const char *action, char *out, size_t cap);
+/* Defaults of a listen with no Gather. */
+void agent_default_gather(const struct config *cfg, struct turn_gather *g);
+
+#endif

@@ -1,0 +1,355 @@
+/* agent_global: the agent mode's process-wide parts, made on its first call: the worker pool
+ * (each worker owns a TTS engine), the turn client, the TTS cache, and the result dispatch. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "call.h"
+#include "config.h"
+#include "mode.h"
+#include "playsrc.h"
+#include "pool.h"
+#include "resq.h"
+#include "tts.h"
+#include "ttscache.h"
+#include "turnclient.h"
+
+/* Results waiting for the loop at most: far above what calls in flight make between two
+ * wakes (a few per call per 100 ms); past it a result is dropped and counted. */
+#define RESQ_MAX 65536
+/* A job posts its first audio as soon as one frame is made (latency), then in pieces of
+ * about 100 ms (fewer wakes). */
+#define POST_FIRST AG_FRAME
+#define POST_NEXT (5 * AG_FRAME)
+
+static struct agent_global *global;
+
+struct agent_worker {
+	const struct config *cfg;
+	struct tts_engine *tts;
+	int tts_failed;
+};
+
+static void *worker_init(void *arg, int index)
+{
+	struct agent_worker *w = calloc(1, sizeof(*w));
+
+	(void)index;
+	if (w)
+		w->cfg = arg;
+	return w;
+}
+
+static void worker_fini(void *ctx)
+{
+	struct agent_worker *w = ctx;
+
+	if (!w)
+		return;
+	tts_engine_free(w->tts);
+	free(w);
+}
+
+static void wake(void *arg)
+{
+	call_env_wake(arg);
+}
+
+/* --- jobs --- */
+
+struct audio_job {
+	struct pool_job job;
+	struct agent_global *g;
+	unsigned item_id;
+	int play;                   /* a Play source, else a Say piece */
+	char *text;
+	char voice[64], language[32], key_voice[64];
+	uint8_t *acc;               /* made, not yet posted */
+	size_t acc_len, acc_cap, posted;
+	uint8_t *whole;             /* the whole utterance, for the cache */
+	size_t whole_len;
+	int whole_ok;
+};
+
+static void job_free(struct audio_job *j)
+{
+	free(j->text);
+	free(j->acc);
+	free(j->whole);
+	free(j);
+}
+
+static void job_drop(struct pool_job *pj)
+{
+	job_free((struct audio_job *)pj);
+}
+
+static void post_done(struct audio_job *j, int ok, int cached, const char *why)
+{
+	struct result *r = result_new(j->job.call_id, j->item_id, RESULT_AUDIO_DONE);
+
+	if (!r)
+		return;
+	r->a = ok ? 0 : -1;
+	r->b = cached;
+	snprintf(r->text, sizeof(r->text), "%s", why ? why : "");
+	resq_push(j->g->resq, r);
+}
+
+static int post_audio(struct audio_job *j)
+{
+	struct result *r;
+
+	if (!j->acc_len)
+		return 0;
+	r = result_new(j->job.call_id, j->item_id, RESULT_AUDIO);
+	if (!r)
+		return -1;
+	r->data = j->acc;
+	r->len = j->acc_len;
+	j->posted += j->acc_len;
+	j->acc = NULL;
+	j->acc_len = j->acc_cap = 0;
+	return resq_push(j->g->resq, r);
+}
+
+static int append(uint8_t **buf, size_t *len, size_t *cap, const uint8_t *p, size_t n)
+{
+	if (*len + n > *cap) {
+		size_t ncap = *cap ? *cap : 1024;
+		uint8_t *nb;
+
+		while (ncap < *len + n)
+			ncap *= 2;
+		nb = realloc(*buf, ncap);
+		if (!nb)
+			return -1;
+		*buf = nb;
+		*cap = ncap;
+	}
+	memcpy(*buf + *len, p, n);
+	*len += n;
+	return 0;
+}
+
+static int tts_sink(void *arg, const uint8_t *ulaw, size_t n)
+{
+	struct audio_job *j = arg;
+
+	if (j->job.cancelled)
+		return 1;
+	if (append(&j->acc, &j->acc_len, &j->acc_cap, ulaw, n) < 0)
+		return 1;
+	if (j->whole_ok) {
+		/* whole_len doubles as the capacity: grown to fit, the cache copies it anyway */
+		uint8_t *nb = j->whole_len + n > AG_CACHE_CLIP_MAX ? NULL :
+			      realloc(j->whole, j->whole_len + n);
+
+		if (!nb) {
+			j->whole_ok = 0;
+		} else {
+			j->whole = nb;
+			memcpy(j->whole + j->whole_len, ulaw, n);
+			j->whole_len += n;
+		}
+	}
+	if (j->acc_len >= (j->posted ? POST_NEXT : POST_FIRST))
+		return post_audio(j) < 0 ? 1 : 0;
+	return 0;
+}
+
+static void run_say(struct audio_job *j, struct agent_worker *w)
+{
+	struct tts_text t = { j->text, j->voice, j->language };
+	char err[256];
+	int rc;
+
+	if (!w->tts && !w->tts_failed) {
+		w->tts = tts_engine_new(w->cfg, err, sizeof(err));
+		if (!w->tts) {
+			w->tts_failed = 1;
+			fprintf(stderr, "callpipe-ws: TTS engine \"%s\" cannot start: %s\n",
+				w->cfg->tts_engine, err);
+		}
+	}
+	if (!w->tts) {
+		post_done(j, 0, 0, "TTS engine not available (see the helper's log)");
+		return;
+	}
+	j->whole_ok = 1;
+	rc = tts_engine_synth(w->tts, &t, tts_sink, j, err, sizeof(err));
+	if (rc == 0 && post_audio(j) == 0) {
+		if (j->whole_ok && j->whole_len)
+			tts_cache_put(j->g->cache, j->g->engine, j->key_voice, j->text, j->whole,
+				      j->whole_len);
+		post_done(j, 1, 0, NULL);
+	} else if (rc > 0 || j->job.cancelled) {
+		/* the call went: nobody reads what we would post */
+	} else {
+		post_done(j, 0, 0, rc < 0 ? err : "out of memory");
+	}
+}
+
+static void run_play(struct audio_job *j)
+{
+	uint8_t *out = NULL;
+	size_t n = 0;
+	int cached = 0;
+	char err[256];
+
+	if (playsrc_load(j->g->cfg, j->text, &out, &n, &cached, err, sizeof(err)) < 0) {
+		post_done(j, 0, 0, err);
+		return;
+	}
+	if (j->job.cancelled) {
+		free(out);
+		return;
+	}
+	j->acc = out;
+	j->acc_len = j->acc_cap = n;
+	post_audio(j);
+	post_done(j, 1, cached, NULL);
+}
+
+static void job_run(struct pool_job *pj, void *ctx)
+{
+	struct audio_job *j = (struct audio_job *)pj;
+
+	if (!j->job.cancelled) {
+		if (j->play)
+			run_play(j);
+		else
+			run_say(j, ctx);
+	}
+	job_free(j);
+}
+
+int agent_submit_audio(struct agent_global *g, uint64_t call_id, unsigned item_id, int play,
+		       const char *text, size_t len, const char *voice, const char *language,
+		       const char *key_voice)
+{
+	struct audio_job *j = calloc(1, sizeof(*j));
+
+	if (!j || !(j->text = strndup(text, len))) {
+		free(j);
+		return -1;
+	}
+	j->job.call_id = call_id;
+	j->job.run = job_run;
+	j->job.drop = job_drop;
+	j->g = g;
+	j->item_id = item_id;
+	j->play = play;
+	snprintf(j->voice, sizeof(j->voice), "%s", voice ? voice : "");
+	snprintf(j->language, sizeof(j->language), "%s", language ? language : "");
+	snprintf(j->key_voice, sizeof(j->key_voice), "%s", key_voice ? key_voice : "");
+	g->jobs++;
+	return pool_submit(g->pool, &j->job);
+}
+
+/* --- the process-wide state --- */
+
+void agent_voice(const struct agent_global *g, const char *voice, const char *language,
+		 char *out, size_t cap)
+{
+	const struct config *cfg = g->cfg;
+
+	if (!strcmp(g->engine, "espeak")) {
+		if (voice && *voice && strcmp(voice, "default"))
+			snprintf(out, cap, "%s", voice);
+		else if (cfg->tts_voice[0])
+			snprintf(out, cap, "%s", cfg->tts_voice);
+		else
+			tts_espeak_voice_for(language && *language ? language : cfg->agent_language,
+					     out, cap);
+	} else {
+		/* what tts_http.c sends when neither names one: OpenAI's first voice */
+		snprintf(out, cap, "%s", voice && *voice ? voice : cfg->tts_voice[0] ?
+			 cfg->tts_voice : !strcmp(g->engine, "http") ? "alloy" : "default");
+	}
+}
+
+struct agent_global *agent_global_get(struct call *c)
+{
+	struct agent_global *g;
+	char err[256];
+
+	if (global)
+		return global;
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return NULL;
+	g->cfg = call_config(c);
+	g->env = call_get_env(c);
+	snprintf(g->engine, sizeof(g->engine), "%s", g->cfg->tts_engine);
+	g->resq = resq_new(RESQ_MAX, wake, g->env);
+	g->cache = tts_cache_new(g->cfg->tts_cache_bytes);
+	g->pool = pool_new(g->cfg->workers, worker_init, worker_fini, (void *)g->cfg);
+	g->turns = g->resq ? turnclient_new(g->cfg, g->resq, err, sizeof(err)) : NULL;
+	if (!g->resq || !g->cache || !g->pool || !g->turns) {
+		fprintf(stderr, "callpipe-ws: agent mode cannot start: %s\n",
+			g->resq && g->cache && g->pool ? err : "out of memory or threads");
+		turnclient_free(g->turns);
+		pool_free(g->pool);
+		tts_cache_free(g->cache);
+		resq_free(g->resq);
+		free(g);
+		return NULL;
+	}
+	global = g;
+	return g;
+}
+
+void agent_global_cancel_call(uint64_t call_id)
+{
+	if (!global)
+		return;
+	turnclient_cancel(global->turns, call_id);
+	pool_cancel_call(global->pool, call_id);
+}
+
+void agent_on_wake(struct call_env *env)
+{
+	struct result *r, *next;
+
+	if (!global)
+		return;
+	for (r = resq_take_all(global->resq); r; r = next) {
+		struct call *c = call_env_find(env, r->call_id);
+		struct agent *a = c && call_mode(c) == &mode_agent ? call_mode_state(c) : NULL;
+
+		next = r->next;
+		global->results++;
+		if (a && !a->closing) {
+			if (r->kind >= RESULT_TURN_HEAD)
+				agent_turn_result(a, r);
+			else
+				agent_item_result(a, r);
+			/* the call may have closed in there; its state lives until on_close */
+			if (!a->closing)
+				agent_pump(a);
+		}
+		result_free(r);
+	}
+}
+
+void agent_shutdown(void)
+{
+	struct agent_global *g = global;
+
+	if (!g)
+		return;
+	global = NULL;
+	/* threads first: they push into the queue and wake the loop */
+	turnclient_free(g->turns);
+	pool_free(g->pool);
+	resq_free(g->resq);
+	tts_cache_free(g->cache);
+	free(g);
+}
+
+struct tts_clip *agent_cache_get(struct agent_global *g, const char *voice, const char *text)
+{
+	return tts_cache_get(g->cache, g->engine, voice, text);
+}

@@ -1,5 +1,6 @@
 /* check: `callpipe-fcgi --check`: load and cross-check the config, then render every
- * template with sample values and parse it with libxml2; problems as "file:line: message". */
+ * template with sample values and parse it with libxml2; problems as "file:line: message".
+ * Incoming-call templates must start a stream, turn templates use agent verbs only. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -24,7 +25,8 @@
 #define CHECK_MAX_XML_ERRORS 4
 
 /* What a real incoming call carries (PROTOCOL.md, Incoming call webhook), plus the
- * status callbacks' parameters, so any template renders as it would in production. */
+ * status callbacks' and the turns' parameters (AGENT.md, Turns), so any template renders
+ * as it would in production. A turn template gets its own TurnEvent on top. */
 static const char sample_params[] =
 	"CallSid=CA0123456789abcdef0123456789abcdef"
 	"&AccountSid=AC0123456789abcdef0123456789abcdef"
@@ -36,7 +38,24 @@ static const char sample_params[] =
 	"&CallToken=sample-token"
 	"&StreamSid=MZ0123456789abcdef0123456789abcdef&StreamName=sample"
 	"&StreamEvent=stream-started&Timestamp=2026-11-24T10%3A15%3A02Z"
-	"&CallDuration=42";
+	"&CallDuration=42"
+	"&TurnIndex=1&TurnEvent=start&SpeechResult=sample+words&Confidence=0.90&Digits=42"
+	"&Language=en-US&Interrupted=false&InterruptedAfterMs=0";
+
+/* AGENT.md: the events a turn is posted for, and the verbs callpipe-ws plays; the
+ * prompts a <Gather> may nest. */
+static const char *const turn_events[] = { "start", "speech", "dtmf", "timeout" };
+static const char *const turn_verbs[] = { "Say", "Play", "Pause", "Gather", "Hangup",
+					  "Redirect", NULL };
+static const char *const gather_verbs[] = { "Say", "Play", "Pause", NULL };
+
+/* What a template is, from its name (router.c and route_incoming.c pick files by name). */
+enum tmpl_kind {
+	KIND_OTHER,
+	KIND_INCOMING,        /* incoming_call.xml, incoming_call.DIGITS.xml */
+	KIND_INCOMING_AGENT,  /* incoming_call_agent.xml, incoming_call_agent.DIGITS.xml */
+	KIND_TURN,            /* turn_EVENT.xml, turn_EVENT.DIGITS.xml */
+};
 
 static int problems;
 
@@ -130,9 +149,79 @@ static void check_stream(const char *path, xmlDocPtr doc)
 	xmlFree(url);
 }
 
-static int is_incoming_call(const char *name)
+static int has_prefix(const char *s, const char *prefix)
 {
-	return strncmp(name, "incoming_call.", 14) == 0;
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* The kind of template NAME is; for a turn, EVENT gets the part between "turn_" and the
+ * next dot (which may be no event at all: the caller reports that). */
+static enum tmpl_kind classify(const char *name, char *event, size_t cap)
+{
+	if (has_prefix(name, "incoming_call."))
+		return KIND_INCOMING;
+	if (has_prefix(name, "incoming_call_agent."))
+		return KIND_INCOMING_AGENT;
+	if (has_prefix(name, "turn_")) {
+		size_t n = strcspn(name + 5, ".");
+
+		if (n >= cap)
+			n = cap - 1;
+		memcpy(event, name + 5, n);
+		event[n] = '\0';
+		return KIND_TURN;
+	}
+	return KIND_OTHER;
+}
+
+static int known_event(const char *event)
+{
+	for (size_t i = 0; i < sizeof(turn_events) / sizeof(turn_events[0]); i++) {
+		if (strcmp(event, turn_events[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int in_list(const xmlChar *name, const char *const *list)
+{
+	for (size_t i = 0; list[i]; i++) {
+		if (xmlStrcmp(name, BAD_CAST list[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* A turn's answer (AGENT.md, Verbs): <Response> with the agent's TwiML subset. callpipe-ws
+ * skips anything else with a warning; here it is a problem, since it never plays. */
+static void check_turn(const char *path, xmlDocPtr doc)
+{
+	xmlNodePtr root = xmlDocGetRootElement(doc);
+
+	if (!root || xmlStrcmp(root->name, BAD_CAST "Response") != 0) {
+		problem(path, root ? (int)xmlGetLineNo(root) : 1,
+			"the root element is <%s>; a turn answers <Response>",
+			root ? (const char *)root->name : "");
+		return;
+	}
+	for (xmlNodePtr c = root->children; c; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		if (!in_list(c->name, turn_verbs)) {
+			problem(path, (int)xmlGetLineNo(c),
+				"<%s> is not a verb of agent mode (Say, Play, Pause, Gather, Hangup, "
+				"Redirect): callpipe-ws skips it", (const char *)c->name);
+			continue;
+		}
+		if (xmlStrcmp(c->name, BAD_CAST "Gather") != 0)
+			continue;
+		for (xmlNodePtr g = c->children; g; g = g->next) {
+			if (g->type == XML_ELEMENT_NODE && !in_list(g->name, gather_verbs))
+				problem(path, (int)xmlGetLineNo(g),
+					"<%s> inside <Gather>: its prompts are Say, Play and Pause "
+					"only", (const char *)g->name);
+		}
+	}
 }
 
 /* tmpl errors read "line N: message"; print them as path:N: message. */
@@ -156,16 +245,30 @@ static void render_problem(const char *path, const char *err)
 static void check_template(const struct config *cfg, const struct form *sample,
 			   const char *dir, const char *name)
 {
-	char path[CONFIG_STR_MAX + 300], err[256];
+	char path[CONFIG_STR_MAX + 300], err[256], event[64], turn[96];
 	struct route_vars vars;
 	struct xml_errors xe;
+	struct form *own = NULL;
 	char *text = NULL, *out = NULL;
+	enum tmpl_kind kind = classify(name, event, sizeof(event));
 	size_t len;
 	long n;
 	int errnum;
 	xmlDocPtr doc;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (kind == KIND_TURN && !known_event(event)) {
+		problem(path, 0, "no turn is ever \"%s\": turn templates are turn_start.xml, "
+			"turn_speech.xml, turn_dtmf.xml and turn_timeout.xml (or turn_EVENT.DIGITS.xml)",
+			event);
+		return;
+	}
+	if (kind == KIND_TURN) {
+		/* The event the file answers, over the sample's. */
+		int tn = snprintf(turn, sizeof(turn), "TurnEvent=%s", event);
+
+		own = form_parse(turn, tn > 0 ? (size_t)tn : 0, err, sizeof(err));
+	}
 	if (route_template_read(path, &text, &len, &errnum, err, sizeof(err)) != 0) {
 		problem(path, 0, "%s", err);
 		return;
@@ -175,7 +278,10 @@ static void check_template(const struct config *cfg, const struct form *sample,
 		problem(path, 0, "out of memory");
 		goto done;
 	}
-	route_vars_init(&vars, cfg, sample, NULL);
+	if (own)
+		route_vars_init(&vars, cfg, own, sample);
+	else
+		route_vars_init(&vars, cfg, sample, NULL);
 	n = tmpl_render(text, len, route_vars_lookup, &vars, out, TMPL_OUT_MAX, err, sizeof(err));
 	if (n < 0) {
 		render_problem(path, err);
@@ -205,10 +311,13 @@ static void check_template(const struct config *cfg, const struct form *sample,
 		}
 		goto done;
 	}
-	if (is_incoming_call(name))
+	if (kind == KIND_INCOMING || kind == KIND_INCOMING_AGENT)
 		check_stream(path, doc);
+	else if (kind == KIND_TURN)
+		check_turn(path, doc);
 	xmlFreeDoc(doc);
 done:
+	form_free(own);
 	free(out);
 	free(text);
 }
@@ -225,6 +334,56 @@ static int has_xml_suffix(const char *name)
 	return n > 4 && strcmp(name + n - 4, ".xml") == 0 && name[0] != '.';
 }
 
+/* Whether the turn POSTs come to our own /webhook/turn ([agent] turn_url empty, or that
+ * URL spelled out), so that the turn templates answer them. */
+static int turns_are_ours(const struct config *cfg)
+{
+	size_t n = strlen(cfg->public_url);
+
+	if (!cfg->turn_url[0])
+		return 1;
+	return strncmp(cfg->turn_url, cfg->public_url, n) == 0 &&
+	       strcmp(cfg->turn_url + n, "/webhook/turn") == 0;
+}
+
+/* A template the configured mode answers from, missing: a problem. */
+static void require(const char *dir, char *const *names, size_t count, const char *name,
+		    const char *why)
+{
+	char path[CONFIG_STR_MAX + 64];
+
+	for (size_t i = 0; i < count; i++) {
+		if (strcmp(names[i], name) == 0)
+			return;
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	problem(path, 0, "missing: %s", why);
+}
+
+/* One line per template checked, once all is well: what it was checked as, and whether
+ * the configured mode uses it. */
+static void report(const char *name, int agent)
+{
+	char event[64];
+
+	switch (classify(name, event, sizeof(event))) {
+	case KIND_INCOMING:
+		printf("checked %s: incoming call, <Connect><Stream url=\"ws(s)://...\">%s\n", name,
+		       agent ? " (not used: [ws] mode = agent)" : "");
+		break;
+	case KIND_INCOMING_AGENT:
+		printf("checked %s: incoming call in agent mode, <Connect><Stream url=\"ws(s)://...\">"
+		       "%s\n", name, agent ? "" : " (used when [ws] mode = agent)");
+		break;
+	case KIND_TURN:
+		printf("checked %s: turn, TurnEvent=%s, agent verbs only\n", name, event);
+		break;
+	default:
+		printf("checked %s: well-formed XML (no route answers from it by name)\n", name);
+		break;
+	}
+}
+
 static size_t check_templates(const struct config *cfg, const char *dir)
 {
 	char err[256];
@@ -232,7 +391,7 @@ static size_t check_templates(const struct config *cfg, const char *dir)
 					 sizeof(err));
 	char **names = NULL;
 	size_t count = 0;
-	int have_default = 0;
+	int agent = strcmp(route_incoming_stem(cfg), "incoming_call_agent") == 0;
 	DIR *d;
 
 	if (!sample) {
@@ -268,19 +427,30 @@ static size_t check_templates(const struct config *cfg, const char *dir)
 	closedir(d);
 	if (names)
 		qsort(names, count, sizeof(*names), cmp_names);
-	for (size_t i = 0; i < count; i++) {
-		if (strcmp(names[i], "incoming_call.xml") == 0)
-			have_default = 1;
+	for (size_t i = 0; i < count; i++)
 		check_template(cfg, sample, dir, names[i]);
+	/* The files the configured mode answers every call (and every turn) from. */
+	if (!agent) {
+		require(dir, names, count, "incoming_call.xml",
+			"every call without an override is answered from it");
+	} else {
+		require(dir, names, count, "incoming_call_agent.xml",
+			"with [ws] mode = agent every call without an override is answered from it");
+		for (size_t i = 0; turns_are_ours(cfg) && i < sizeof(turn_events) /
+		     sizeof(turn_events[0]); i++) {
+			char name[32];
+
+			snprintf(name, sizeof(name), "turn_%s.xml", turn_events[i]);
+			require(dir, names, count, name,
+				"/webhook/turn answers the agent's turns from it ([agent] turn_url)");
+		}
+	}
+	for (size_t i = 0; i < count; i++) {
+		if (!problems)
+			report(names[i], agent);
 		free(names[i]);
 	}
 	free(names);
-	if (!have_default) {
-		char path[CONFIG_STR_MAX + 32];
-
-		snprintf(path, sizeof(path), "%s/incoming_call.xml", dir);
-		problem(path, 0, "missing: every call without an override is answered from it");
-	}
 	form_free(sample);
 	xmlCleanupParser();
 	return count;

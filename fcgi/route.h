@@ -1,5 +1,5 @@
-/* route: what router.c shares with the route families (route_incoming.c, route_status.c):
- * the per-request context, error and log helpers, and the template variables. */
+/* route: what router.c shares with the route families (route_incoming.c, route_status.c,
+ * route_turn.c): the per-request context, error and log helpers, and the templates. */
 #ifndef CALLPIPE_FCGI_ROUTE_H
 #define CALLPIPE_FCGI_ROUTE_H
 
@@ -30,6 +30,7 @@ typedef void route_handler_fn(struct route_ctx *rc, struct response *resp);
 route_handler_fn route_incoming_call;
 route_handler_fn route_stream_status;
 route_handler_fn route_call_status;
+route_handler_fn route_turn;
 
 /* First value of NAME: the body's, else the query string's (POST), or NULL. */
 const char *route_param(const struct route_ctx *rc, const char *name);
@@ -78,8 +79,19 @@ const char *route_vars_lookup(void *ctx, const char *name, size_t len);
 int route_template_read(const char *path, char **text, size_t *len, int *errnum,
 			char *err, size_t errlen);
 
-/* The override name for the To number: "incoming_call.<digits of To>.xml" into OUT, or
- * 0 when TO has no digits or more than 20 (E.164 numbers have at most 15). */
-int route_template_override(const char *to, char *out, size_t cap);
+/* The override name for the To number: "<STEM>.<digits of To>.xml" into OUT
+ * ("incoming_call.15557654321.xml"), or 0 when TO has no digits or more than 20 (E.164
+ * numbers have at most 15). */
+int route_template_override(const char *stem, const char *to, char *out, size_t cap);
+
+/* The stem of the incoming-call template for the configured [ws] mode:
+ * "incoming_call_agent" when mode = agent, else "incoming_call". */
+const char *route_incoming_stem(const struct config *cfg);
+
+/* Answer 200 text/xml with the template <STEM>.<digits of To>.xml when it exists, else
+ * <STEM>.xml, rendered with the request's parameters (struct route_vars). NAME gets the
+ * file name used. 0, or -1 after route_fail (500: the file cannot be read or rendered). */
+int route_render(struct route_ctx *rc, struct response *resp, const char *stem, char *name,
+		 size_t cap);
 
 #endif

@@ -1,5 +1,5 @@
 /* route_incoming: /webhook/incoming_call answers TwiML rendered from [fcgi] templates, the
- * per-number override first; and the template helpers `callpipe-fcgi --check` shares. */
+ * per-number override first; the template helpers route_turn and `--check` share. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -145,7 +145,7 @@ fail:
 	return -1;
 }
 
-int route_template_override(const char *to, char *out, size_t cap)
+int route_template_override(const char *stem, const char *to, char *out, size_t cap)
 {
 	char digits[OVERRIDE_DIGITS_MAX + 1];
 	size_t n = 0;
@@ -163,20 +163,27 @@ int route_template_override(const char *to, char *out, size_t cap)
 	if (n == 0)
 		return 0;
 	digits[n] = '\0';
-	len = snprintf(out, cap, "incoming_call.%s.xml", digits);
+	len = snprintf(out, cap, "%s.%s.xml", stem, digits);
 	return len > 0 && (size_t)len < cap;
 }
 
-/* Read the template for this call: incoming_call.<To digits>.xml when it exists, else
- * incoming_call.xml. NAME gets the file name used. 0, or -1 after route_fail (500). */
-static int load_template(struct route_ctx *rc, struct response *resp, char *name, size_t cap,
-			 char **text, size_t *len)
+const char *route_incoming_stem(const struct config *cfg)
+{
+	/* Both programs read one callpipe.conf: in agent mode callpipe-ws talks to the
+	 * caller and ends the stream itself, so the call needs the agent's TwiML. */
+	return strcmp(cfg->mode, "agent") == 0 ? "incoming_call_agent" : "incoming_call";
+}
+
+/* Read the template for this request: <STEM>.<To digits>.xml when it exists, else
+ * <STEM>.xml. NAME gets the file name used. 0, or -1 after route_fail (500). */
+static int load_template(struct route_ctx *rc, struct response *resp, const char *stem,
+			 char *name, size_t cap, char **text, size_t *len)
 {
 	const char *dir = rc->cfg->templates_dir;
 	char path[CONFIG_STR_MAX + 64], err[160];
 	int errnum;
 
-	if (route_template_override(route_param(rc, "To"), name, cap)) {
+	if (route_template_override(stem, route_param(rc, "To"), name, cap)) {
 		snprintf(path, sizeof(path), "%s/%s", dir, name);
 		if (route_template_read(path, text, len, &errnum, err, sizeof(err)) == 0)
 			return 0;
@@ -187,7 +194,7 @@ static int load_template(struct route_ctx *rc, struct response *resp, char *name
 			return -1;
 		}
 	}
-	snprintf(name, cap, "incoming_call.xml");
+	snprintf(name, cap, "%s.xml", stem);
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if (route_template_read(path, text, len, &errnum, err, sizeof(err)) == 0)
 		return 0;
@@ -199,16 +206,18 @@ static int load_template(struct route_ctx *rc, struct response *resp, char *name
 	return -1;
 }
 
-void route_incoming_call(struct route_ctx *rc, struct response *resp)
+int route_render(struct route_ctx *rc, struct response *resp, const char *stem, char *name,
+		 size_t cap)
 {
 	struct route_vars vars;
-	char name[64], err[160];
+	char err[160];
 	char *text = NULL, *out = NULL;
 	size_t len;
 	long n;
+	int rv = -1;
 
-	if (load_template(rc, resp, name, sizeof(name), &text, &len) != 0)
-		return;
+	if (load_template(rc, resp, stem, name, cap, &text, &len) != 0)
+		return -1;
 	out = malloc(TMPL_OUT_MAX);
 	if (!out) {
 		route_fail(rc, resp, 500, "out of memory", NULL);
@@ -230,20 +239,26 @@ void route_incoming_call(struct route_ctx *rc, struct response *resp)
 	resp->body = out;
 	resp->body_len = (size_t)n;
 	out = NULL;
-	{
-		const char *kv[] = {
-			"from", route_param(rc, "From"),
-			"to", route_param(rc, "To"),
-			"call_status", route_param(rc, "CallStatus"),
-			"direction", route_param(rc, "Direction"),
-			"sig", rc->sig,
-			"template", name,
-			NULL
-		};
-
-		route_log(rc, "incoming_call", kv);
-	}
+	rv = 0;
 done:
 	free(out);
 	free(text);
+	return rv;
+}
+
+void route_incoming_call(struct route_ctx *rc, struct response *resp)
+{
+	char name[64];
+	const char *kv[] = {
+		"from", route_param(rc, "From"),
+		"to", route_param(rc, "To"),
+		"call_status", route_param(rc, "CallStatus"),
+		"direction", route_param(rc, "Direction"),
+		"sig", rc->sig,
+		"template", name,
+		NULL
+	};
+
+	if (route_render(rc, resp, route_incoming_stem(rc->cfg), name, sizeof(name)) == 0)
+		route_log(rc, "incoming_call", kv);
 }

@@ -25,12 +25,14 @@ struct route {
 
 /* PROTOCOL.md: Twilio POSTs the incoming-call webhook, or GETs it when the number is
  * configured that way; the stream and call status callbacks are POSTs here (we never ask
- * for statusCallbackMethod=GET in the templates we ship). */
+ * for statusCallbackMethod=GET in the templates we ship). AGENT.md: callpipe-ws POSTs
+ * each turn, signed like a Twilio webhook. */
 static const struct route routes[] = {
 	{ "/webhook/incoming_call", "incoming_call", METHOD_GET | METHOD_POST, "GET, POST",
 	  route_incoming_call },
 	{ "/webhook/stream_status", "stream_status", METHOD_POST, "POST", route_stream_status },
 	{ "/webhook/call_status", "call_status", METHOD_POST, "POST", route_call_status },
+	{ "/webhook/turn", "turn", METHOD_POST, "POST", route_turn },
 };
 
 const char *response_reason(int status)

@@ -1,5 +1,6 @@
 /* test_fcgi_router: route_request driven directly (no libfcgi): every route, every error
- * status and its order, signatures, templates and overrides, and the call-log lines. */
+ * status and its order, signatures, templates and overrides, agent mode's turns and
+ * incoming call, and the call-log lines. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,6 +12,8 @@
 #include "calllog.h"
 #include "check.h"
 #include "config.h"
+/* fcgi/check.h: tests/unit/check.h has the same name and comes first. */
+#include "../../fcgi/check.h"
 #include "form.h"
 #include "request.h"
 #include "route.h"
@@ -151,6 +154,11 @@ static int has(const char *hay, const char *needle)
 	return hay && needle && strstr(hay, needle) != NULL;
 }
 
+static const char *const shipped_names[] = {
+	"incoming_call.xml", "incoming_call_agent.xml", "turn_start.xml", "turn_speech.xml",
+	"turn_dtmf.xml", "turn_timeout.xml",
+};
+
 static void setup(void)
 {
 	char err[256], *shipped;
@@ -165,11 +173,22 @@ static void setup(void)
 	mkdir(empty_dir, 0755);
 	CHECK(calllog_prepare_dir(log_dir, err, sizeof(err)) == 0);
 
-	/* The shipped default (tests run from the top of the tree), and two overrides. */
-	shipped = slurp("twiml-templates/incoming_call.xml");
-	CHECK_MSG(shipped != NULL, "the shipped twiml-templates/incoming_call.xml is readable");
-	spit(tpl_dir, "incoming_call.xml", shipped ? shipped : "");
-	free(shipped);
+	/* The shipped templates (tests run from the top of the tree), and a few overrides. */
+	for (size_t i = 0; i < sizeof(shipped_names) / sizeof(shipped_names[0]); i++) {
+		char src[128], msg[160];
+
+		snprintf(src, sizeof(src), "twiml-templates/%s", shipped_names[i]);
+		snprintf(msg, sizeof(msg), "the shipped %s is readable", src);
+		shipped = slurp(src);
+		CHECK_MSG(shipped != NULL, msg);
+		spit(tpl_dir, shipped_names[i], shipped ? shipped : "");
+		free(shipped);
+	}
+	spit(tpl_dir, "incoming_call_agent.15550000001.xml",
+	     "<?xml version=\"1.0\"?>\n<Response><Say>agent override for {{To}}</Say></Response>\n");
+	spit(tpl_dir, "turn_dtmf.15550000001.xml",
+	     "<Response><Say>override {{Digits}} for {{To}}</Say></Response>\n");
+	spit(tpl_dir, "turn_speech.15550000500.xml", "<Response>{{ broken\n");
 	spit(tpl_dir, "incoming_call.15550000001.xml",
 	     "<?xml version=\"1.0\"?>\n<Response><Say>override for {{To}}</Say></Response>\n");
 	spit(tpl_dir, "incoming_call.15550000500.xml", "<Response>{{ broken\n");
@@ -313,13 +332,19 @@ static void test_templates(void)
 	response_free(&r);
 
 	/* The override name: digits of To only, at most 20. */
-	CHECK(route_template_override("+15557654321", name, sizeof(name)) == 1);
+	CHECK(route_template_override("incoming_call", "+15557654321", name, sizeof(name)) == 1);
 	CHECK_STR(name, "incoming_call.15557654321.xml");
-	CHECK(route_template_override("../+1/2", name, sizeof(name)) == 1);
+	CHECK(route_template_override("incoming_call", "../+1/2", name, sizeof(name)) == 1);
 	CHECK_STR(name, "incoming_call.12.xml");
-	CHECK(route_template_override("anonymous", name, sizeof(name)) == 0);
-	CHECK(route_template_override("123456789012345678901", name, sizeof(name)) == 0);
-	CHECK(route_template_override(NULL, name, sizeof(name)) == 0);
+	CHECK(route_template_override("incoming_call", "anonymous", name, sizeof(name)) == 0);
+	CHECK(route_template_override("incoming_call", "123456789012345678901", name,
+				      sizeof(name)) == 0);
+	CHECK(route_template_override("incoming_call", NULL, name, sizeof(name)) == 0);
+	CHECK(route_template_override("turn_dtmf", "+1 555 000-0001", name, sizeof(name)) == 1);
+	CHECK_STR(name, "turn_dtmf.15550000001.xml");
+	CHECK(route_template_override("incoming_call_agent", "+15557654321", name,
+				      sizeof(name)) == 1);
+	CHECK_STR(name, "incoming_call_agent.15557654321.xml");
 
 	/* http public URLs give ws:// streams. */
 	{
@@ -598,6 +623,203 @@ static void test_errors(void)
 	}
 }
 
+
+/* AGENT.md, Turns: every field always present, empty when it does not apply. */
+#define SID6 "CA66666666666666666666666666666666"
+#define SID7 "CA77777777777777777777777777777777"
+#define SID5 "CA55555555555555555555555555555555"
+#define TURN_BASE "AccountSid=AC0123456789abcdef0123456789abcdef&CallSid=" SID5 \
+	"&StreamSid=MZ0123456789abcdef0123456789abcdef&From=%2B15551234567" \
+	"&Language=en-US&Interrupted=false&InterruptedAfterMs=0"
+#define TURN_COMMON TURN_BASE "&To=%2B15557654321"
+#define TURN(idx, ev, speech, conf, digits) TURN_COMMON "&TurnIndex=" idx "&TurnEvent=" ev \
+	"&SpeechResult=" speech "&Confidence=" conf "&Digits=" digits
+
+static void test_turn(void)
+{
+	static const struct {
+		const char *body;
+		const char *want;        /* in the TwiML */
+		const char *log;         /* the call-log line, after the timestamp */
+	} ok_rows[] = {
+		{ TURN("0", "start", "", "", ""),
+		  "<Gather input=\"dtmf speech\" finishOnKey=\"#\" timeout=\"5\">\n"
+		  "    <Say>Hello, this is callpipe. Press some keys, then the pound key.</Say>\n"
+		  "  </Gather>",
+		  " fcgi turn index=0 event=start sig=ok\n" },
+		{ TURN("1", "dtmf", "", "", "42"),
+		  "<Say>You pressed 42.</Say>\n  <Gather ",
+		  " fcgi turn index=1 event=dtmf digits=42 sig=ok\n" },
+		{ TURN("2", "speech", "hello+world", "0.87", ""),
+		  "<Say>You said hello world.</Say>\n  <Gather ",
+		  " fcgi turn index=2 event=speech speech=\"hello world\" sig=ok\n" },
+		{ TURN("3", "timeout", "", "", ""),
+		  "<Gather input=\"dtmf speech\" finishOnKey=\"#\" timeout=\"5\">\n"
+		  "    <Say>Are you still there?</Say>\n  </Gather>",
+		  " fcgi turn index=3 event=timeout sig=ok\n" },
+		/* A hostile value is escaped like any other. */
+		{ TURN("4", "dtmf", "", "", "%3Cx%3E%26%22"),
+		  "<Say>You pressed &lt;x&gt;&amp;&quot;.</Say>",
+		  " fcgi turn index=4 event=dtmf digits=\"<x>&\\\"\" sig=ok\n" },
+		/* The per-number override, keyed on To as incoming_call's is. */
+		{ TURN_BASE "&TurnIndex=5&TurnEvent=dtmf&Digits=7&To=%2B15550000001",
+		  "<Response><Say>override 7 for +15550000001</Say></Response>",
+		  " fcgi turn index=5 event=dtmf digits=7 sig=ok\n" },
+		/* Parameters beyond the contract (customParameters) are variables too. */
+		{ TURN("6", "speech", "yes", "0.5", "") "&Extra=1",
+		  "<Say>You said yes.</Say>",
+		  " fcgi turn index=6 event=speech speech=yes sig=ok\n" },
+	};
+	static const struct {
+		const char *body;
+		int status;
+		const char *why;         /* in the body */
+	} bad_rows[] = {
+		{ TURN("1", "hangup", "", "", ""), 400, "unknown TurnEvent" },
+		{ TURN("1", "Start", "", "", ""), 400, "unknown TurnEvent" },
+		{ TURN("1", "..%2F..%2Fincoming_call", "", "", ""), 400, "unknown TurnEvent" },
+		{ TURN("1", "", "", "", ""), 400, "missing TurnEvent" },
+		{ TURN_COMMON "&TurnIndex=1", 400, "missing TurnEvent" },
+		{ "TurnEvent=start&CallSid=CA123", 400, "malformed CallSid" },
+		{ "TurnEvent=start&From=%2B1", 400, "missing CallSid" },
+		{ TURN_BASE "&TurnEvent=speech&To=%2B15550000500", 500, "template" },
+	};
+	struct response r;
+	char *log;
+
+	for (size_t i = 0; i < sizeof(ok_rows) / sizeof(ok_rows[0]); i++) {
+		char msg[160];
+
+		snprintf(msg, sizeof(msg), "turn row %zu: 200 text/xml", i);
+		post_signed("/webhook/turn", ok_rows[i].body, &r);
+		CHECK_MSG(r.status == 200 && r.content_type &&
+			  strcmp(r.content_type, "text/xml") == 0, msg);
+		snprintf(msg, sizeof(msg), "turn row %zu: the TwiML has the expected text", i);
+		CHECK_MSG(has(r.body, ok_rows[i].want), msg);
+		if (!has(r.body, ok_rows[i].want))
+			printf("#   got: %s\n", r.body ? r.body : "(null)");
+		CHECK_MSG(!has(r.body, "{{") && !has(r.body, "<x>"), "no braces or raw markup left");
+		response_free(&r);
+		log = call_log(SID5);
+		snprintf(msg, sizeof(msg), "turn row %zu: the log has%s", i, ok_rows[i].log);
+		msg[strcspn(msg, "\n")] = '\0';
+		CHECK_MSG(has(log, ok_rows[i].log), msg);
+		free(log);
+	}
+	for (size_t i = 0; i < sizeof(bad_rows) / sizeof(bad_rows[0]); i++) {
+		char msg[160];
+
+		post_signed("/webhook/turn", bad_rows[i].body, &r);
+		snprintf(msg, sizeof(msg), "turn bad row %zu: %d %s", i, bad_rows[i].status,
+			 bad_rows[i].why);
+		CHECK_MSG(r.status == bad_rows[i].status && has(r.body, bad_rows[i].why), msg);
+		if (r.status != bad_rows[i].status)
+			printf("#   got %d: %s", r.status, r.body ? r.body : "");
+		response_free(&r);
+	}
+	CHECK(has(errout, "callpipe-fcgi: 500 template cannot be rendered"));
+	CHECK(has(errout, "turn_speech.15550000500.xml"));
+	log = call_log(SID5);
+	CHECK(has(log, "fcgi http_error status=400 reason=\"unknown TurnEvent (want start, speech, "
+		  "dtmf or timeout)\" method=POST uri=/webhook/turn turn_event=hangup\n"));
+	free(log);
+
+	/* GET is not a turn. */
+	run(&cfg, "GET", "/webhook/turn?" TURN("1", "start", "", "", ""), NULL, NULL, NULL, &r);
+	expect(r.status, 405, "GET turn");
+	CHECK_STR(r.allow, "POST");
+	response_free(&r);
+	/* The checks before the signature, as for incoming_call. */
+	run(&cfg, "POST", "/webhook/turn", "application/json", "{}", NULL, &r);
+	expect(r.status, 415, "turn with a JSON body");
+	response_free(&r);
+	run(&cfg, "POST", "/webhook/turn", FORM, TURN("1", "dtmf", "", "", "%zz"), NULL, &r);
+	expect(r.status, 400, "turn with a malformed form");
+	response_free(&r);
+
+	/* Unsigned or badly signed: 403 whatever it carries, and no log made for the call. */
+	{
+		static const char *const sigs[] = { NULL, "", "AAAAAAAAAAAAAAAAAAAAAAAAAAA=" };
+		char url[256], good[TWSIG_LEN + 1];
+
+		for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+			run(&cfg, "POST", "/webhook/turn", FORM,
+			    "CallSid=" SID6 "&TurnIndex=0&TurnEvent=start", sigs[i], &r);
+			expect(r.status, 403, "unsigned or badly signed turn");
+			response_free(&r);
+			run(&cfg, "POST", "/webhook/turn", FORM,
+			    "CallSid=" SID6 "&TurnIndex=0&TurnEvent=bogus", sigs[i], &r);
+			expect(r.status, 403, "unsigned turn with a bad TurnEvent: 403 first");
+			response_free(&r);
+		}
+		CHECK(has(errout, "signed_url=https://voice.example.test/webhook/turn"));
+		/* Signed for incoming_call, replayed at the turn URL. */
+		snprintf(url, sizeof(url), "%s/webhook/incoming_call", PUB);
+		sign(url, "CallSid=" SID6 "&TurnIndex=0&TurnEvent=start", good);
+		run(&cfg, "POST", "/webhook/turn", FORM, "CallSid=" SID6 "&TurnIndex=0&TurnEvent=start",
+		    good, &r);
+		expect(r.status, 403, "a signature for another URL");
+		response_free(&r);
+		CHECK_MSG(call_log(SID6) == NULL, "an unsigned turn writes no call log");
+	}
+}
+
+static void test_agent_mode(void)
+{
+	struct config c = cfg;
+	struct response r;
+	const char *connect_end, *hangup;
+	char *log;
+
+	snprintf(c.mode, sizeof(c.mode), "agent");
+	CHECK_STR(route_incoming_stem(&c), "incoming_call_agent");
+	CHECK_STR(route_incoming_stem(&cfg), "incoming_call");
+	{
+		char url[256], sig[TWSIG_LEN + 1];
+
+		snprintf(url, sizeof(url), "%s/webhook/incoming_call", PUB);
+		sign(url, "CallSid=" SID7 "&From=%2B15551234567&To=%2B15557654321", sig);
+		CHECK(run(&c, "POST", "/webhook/incoming_call", FORM,
+			  "CallSid=" SID7 "&From=%2B15551234567&To=%2B15557654321", sig, &r) == 0);
+	}
+	CHECK(r.status == 200);
+	CHECK_STR(r.content_type, "text/xml");
+	CHECK(has(r.body, "<Stream url=\"wss://voice.example.test/ws/twilio-media\" "
+		  "statusCallback=\"https://voice.example.test/webhook/stream_status\">"));
+	CHECK(has(r.body, "<Parameter name=\"From\" value=\"+15551234567\"/>"));
+	CHECK(has(r.body, "<Parameter name=\"To\" value=\"+15557654321\"/>"));
+	CHECK(has(r.body, "<Parameter name=\"CallSid\" value=\"" SID7 "\"/>"));
+	connect_end = r.body ? strstr(r.body, "</Connect>") : NULL;
+	hangup = r.body ? strstr(r.body, "<Hangup/>") : NULL;
+	CHECK_MSG(connect_end && hangup && hangup > connect_end &&
+		  strspn(connect_end + 10, " \t\r\n") == (size_t)(hangup - connect_end - 10),
+		  "agent mode: <Hangup/> right after </Connect>");
+	CHECK(has(r.body, "<Hangup/>\n</Response>"));
+	CHECK(!has(r.body, "<Say>"));
+	response_free(&r);
+	log = call_log(SID7);
+	CHECK(has(log, " fcgi incoming_call from=+15551234567 to=+15557654321 sig=ok "
+		  "template=incoming_call_agent.xml\n"));
+	free(log);
+
+	/* The override in agent mode: incoming_call_agent.<digits of To>.xml; the echo
+	 * mode's incoming_call.<digits>.xml is not used. */
+	c.validate = 0;
+	run(&c, "POST", "/webhook/incoming_call", FORM, "CallSid=" SID7 "&To=%2B15550000001", NULL,
+	    &r);
+	CHECK(has(r.body, "agent override for +15550000001"));
+	response_free(&r);
+	log = call_log(SID7);
+	CHECK(has(log, "template=incoming_call_agent.15550000001.xml\n"));
+	free(log);
+	/* No agent template: 500 naming it (no fallback to the echo template). */
+	snprintf(c.templates_dir, sizeof(c.templates_dir), "%s", empty_dir);
+	run(&c, "POST", "/webhook/incoming_call", FORM, "CallSid=" SID7 "&To=%2B1", NULL, &r);
+	CHECK(r.status == 500);
+	CHECK(has(errout, "incoming_call_agent.xml"));
+	response_free(&r);
+}
+
 #define SID4 "CA22222222222222222222222222222222"
 
 static void test_validation_off(void)
@@ -633,6 +855,94 @@ static void test_validation_off(void)
 	free(log);
 }
 
+/* fcgi_check_run on a config file; stdout and stderr both go to OUT. */
+static int run_check(const char *conf, char *out, size_t cap)
+{
+	char tmp[512];
+	int s1, s2, fd, rc;
+	ssize_t n;
+
+	snprintf(tmp, sizeof(tmp), "%s/check.out", base);
+	fflush(stdout);
+	fflush(stderr);
+	s1 = dup(1);
+	s2 = dup(2);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	close(fd);
+	rc = fcgi_check_run(conf);
+	fflush(stdout);
+	dup2(s1, 1);
+	dup2(s2, 2);
+	close(s1);
+	close(s2);
+	fd = open(tmp, O_RDONLY);
+	n = fd >= 0 ? read(fd, out, cap - 1) : -1;
+	out[n > 0 ? n : 0] = '\0';
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+static void test_check(void)
+{
+	char dir[400], conf[400], text[1400], out[8192];
+
+	/* The shipped templates in agent mode: all checked, each reported, exit 0. */
+	snprintf(dir, sizeof(dir), "%s/check-templates", base);
+	mkdir(dir, 0755);
+	for (size_t i = 0; i < sizeof(shipped_names) / sizeof(shipped_names[0]); i++) {
+		char src[128], *t;
+
+		snprintf(src, sizeof(src), "twiml-templates/%s", shipped_names[i]);
+		t = slurp(src);
+		spit(dir, shipped_names[i], t ? t : "");
+		free(t);
+	}
+	snprintf(conf, sizeof(conf), "%s/check.conf", base);
+	snprintf(text, sizeof(text), "[twilio]\npublic_url = %s\nauth_token = %s\n[log]\ndir = %s\n"
+		 "[fcgi]\ntemplates = %s\n[ws]\nmode = agent\n", PUB, TOKEN, log_dir, dir);
+	spit(base, "check.conf", text);
+	CHECK(run_check(conf, out, sizeof(out)) == 0);
+	CHECK(has(out, "checked incoming_call_agent.xml: incoming call in agent mode"));
+	CHECK(has(out, "checked turn_start.xml: turn, TurnEvent=start"));
+	CHECK(has(out, "checked turn_speech.xml: turn, TurnEvent=speech"));
+	CHECK(has(out, "checked turn_dtmf.xml: turn, TurnEvent=dtmf"));
+	CHECK(has(out, "checked turn_timeout.xml: turn, TurnEvent=timeout"));
+	CHECK(has(out, "checked incoming_call.xml: incoming call, <Connect><Stream url=\"ws(s)://...\"> "
+		  "(not used: [ws] mode = agent)"));
+	CHECK(has(out, "--check: OK: "));
+	CHECK(has(out, "6 templates"));
+
+	/* Turn templates with verbs the agent skips, a misspelled event, an agent template
+	 * without a stream, and a turn template missing. */
+	spit(dir, "turn_speech.15550000001.xml",
+	     "<Response>\n<Dial>{{Digits}}</Dial>\n<Gather><Hangup/></Gather>\n</Response>\n");
+	spit(dir, "turn_speach.xml", "<Response/>\n");
+	spit(dir, "incoming_call_agent.15550000001.xml", "<Response>\n<Say>hi</Say>\n</Response>\n");
+	snprintf(text, sizeof(text), "%s/turn_timeout.xml", dir);
+	unlink(text);
+	CHECK(run_check(conf, out, sizeof(out)) == 1);
+	CHECK(has(out, "/turn_speech.15550000001.xml:2: <Dial> is not a verb of agent mode"));
+	CHECK(has(out, "/turn_speech.15550000001.xml:3: <Hangup> inside <Gather>"));
+	CHECK(has(out, "/turn_speach.xml: no turn is ever \"speach\""));
+	CHECK(has(out, "/incoming_call_agent.15550000001.xml:1: <Response> has no <Connect>"));
+	CHECK(has(out, "/turn_timeout.xml: missing: "));
+	CHECK(has(out, "--check: 5 problems"));
+	CHECK_MSG(!has(out, "checked "), "no per-template report when something is wrong");
+
+	/* In echo mode the agent's files are not required. */
+	snprintf(text, sizeof(text), "[twilio]\npublic_url = %s\nauth_token = %s\n[log]\ndir = %s\n"
+		 "[fcgi]\ntemplates = %s\n", PUB, TOKEN, log_dir, empty_dir);
+	spit(base, "check.conf", text);
+	spit(empty_dir, "incoming_call.xml", "<Response><Connect><Stream url=\"{{stream_url}}\"/>"
+	     "</Connect></Response>\n");
+	CHECK(run_check(conf, out, sizeof(out)) == 0);
+	snprintf(text, sizeof(text), "%s/incoming_call.xml", empty_dir);
+	unlink(text);
+}
+
 static void cleanup(void)
 {
 	char cmd[600];
@@ -650,6 +960,9 @@ int main(void)
 	test_status_callbacks();
 	test_errors();
 	test_validation_off();
+	test_turn();
+	test_agent_mode();
+	test_check();
 	cleanup();
 	return check_done();
 }

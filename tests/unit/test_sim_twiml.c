@@ -158,6 +158,26 @@ static void test_status_callback(void)
 	CHECK(has_issue(0, 0, "PUT"));
 }
 
+static void test_agent_hangup_after(void)
+{
+	/* Agent mode's incoming-call TwiML: Twilio runs <Hangup/> after the stream ends, so
+	 * it is no error there (before the stream it is fatal). */
+	CHECK(parse("<Response><Connect><Stream url=\"wss://h/ws/twilio-media\">"
+		    "<Parameter name=\"From\" value=\"+15551234567\"/>"
+		    "<Parameter name=\"To\" value=\"+15557654321\"/></Stream></Connect>"
+		    "<Hangup/></Response>") == 0);
+	CHECK(tw->has_stream && tw->bidirectional && tw->nparams == 2);
+	CHECK_STR(tw->after, "Hangup");
+	CHECK_STR(tw->before, "");
+	CHECK(tw->nissues == 0);
+	CHECK(parse("<Response><Connect><Stream url=\"wss://h/ws\"/></Connect>"
+		    "<Say>Bye</Say><Hangup/></Response>") == 0);
+	CHECK_STR(tw->after, "Say Hangup");
+	CHECK(parse("<Response><Hangup/><Connect><Stream url=\"wss://h/ws\"/></Connect>"
+		    "</Response>") == -1);
+	CHECK(has_issue(0, 1, "Hangup"));
+}
+
 int main(void)
 {
 	tw = calloc(1, sizeof(*tw));
@@ -169,6 +189,7 @@ int main(void)
 	test_parameters();
 	test_structure();
 	test_status_callback();
+	test_agent_hangup_after();
 	free(tw);
 	return check_done();
 }

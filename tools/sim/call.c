@@ -96,6 +96,22 @@ const char sim_help_call[] =
 "  --expect-close CODE   PASS only if the server closes the WebSocket with CODE (1009\n"
 "                        too big, 1008 policy, 1001 going away); the echo check then\n"
 "                        covers what came back before the close\n"
+"  --agent               play the caller of an agent (callpipe-ws in agent mode): send\n"
+"                        µ-law silence every 20 ms, hear the agent through the buffer,\n"
+"                        split what is heard into utterances at each wait (all played,\n"
+"                        every mark back, then --quiet-ms of quiet) or clear; press the\n"
+"                        keys of each --dtmf at the next wait (the first after the\n"
+"                        greeting), hang up (stop, close 1000) once the reply to the\n"
+"                        last keys has been heard. PASS: a greeting with sound before\n"
+"                        any key, a reply with sound after each group, every frame 160\n"
+"                        bytes, no protocol error; the server closing with 1000 (a\n"
+"                        <Hangup/>) is a normal end: \"agent hung up\"\n"
+"  --dtmf KEYS           with --agent: one group of keys per wait (repeatable), sent as\n"
+"                        dtmf events --dtmf-gap-ms apart (default 100)\n"
+"  --dtmf-at S:KEYS      with --agent: press KEYS S seconds after start (barge-in)\n"
+"  --quiet-ms MS         with --agent: quiet that ends the agent's turn (default 700)\n"
+"  --max-seconds S       with --agent: the longest the stream may last (default 60)\n"
+"  --expect-hangup       with --agent: PASS only if the agent hangs up (server close 1000)\n"
 "  --json                one JSON object on stdout instead of the summary\n"
 "  --trace               print every WebSocket message on stderr\n"
 "  --lws-debug           let libwebsockets log on stderr\n"
@@ -117,7 +133,8 @@ const char sim_help_call[] =
 "line), 64 on a bad command line.\n"
 "\n"
 "Example (make run, then):\n"
-"  callpipe-sim call http://127.0.0.1:8080 --expect-echo --dtmf 123\n";
+"  callpipe-sim call http://127.0.0.1:8080 --expect-echo --dtmf 123\n"
+"  callpipe-sim call http://127.0.0.1:8080 --agent --dtmf 42# --record heard.wav\n";
 
 /* A tone that never repeats a frame (so order can be checked): 440 Hz plus a little
  * deterministic noise. */
@@ -200,7 +217,7 @@ int sim_cmd_call(int argc, char **argv)
 		}
 		return rc;
 	}
-	if (load_audio(&o, &audio, &audio_len)) {
+	if (!o.agent && load_audio(&o, &audio, &audio_len)) {
 		sim_callopts_free(&o);
 		return SIM_EXIT_USAGE;
 	}

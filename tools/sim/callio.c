@@ -135,6 +135,7 @@ int sim_call_write_next(struct sim_call *c)
 	char *out = (char *)e->tx + LWS_PRE, name[SIM_MARK_NAME_MAX + 1];
 	size_t cap = TX_MAX - LWS_PRE, nd = e->cfg.dtmf ? strlen(e->cfg.dtmf) : 0;
 	int64_t now = lws_now_usecs();
+	char key;
 
 	if (c->closing) {
 		if (c->idx == 0)
@@ -177,6 +178,12 @@ int sim_call_write_next(struct sim_call *c)
 		e->t->marks_returned++;
 		return send_text(c, sim_msg_mark(out, cap, c->seq++, name, c->stream_sid)) ? -1 : 1;
 	}
+	if (e->cfg.agent && c->idx == 0 &&
+	    (key = sim_agent_key_due(e->cfg.agent, now - c->t_media0)) != 0) {
+		sim_agent_key_sent(e->cfg.agent, now - c->t_media0);
+		e->t->dtmf_sent++;
+		return send_text(c, sim_msg_dtmf(out, cap, c->seq++, key, c->stream_sid)) ? -1 : 1;
+	}
 	if (c->dtmf_next < nd && c->frames_sent >= sim_call_dtmf_at(c, c->dtmf_next, nd)) {
 		e->t->dtmf_sent++;
 		return send_text(c, sim_msg_dtmf(out, cap, c->seq++, e->cfg.dtmf[c->dtmf_next++],
@@ -192,6 +199,8 @@ int sim_call_write_next(struct sim_call *c)
 		if (e->cfg.load) {
 			sim_load_frame(frame, c->idx, f);
 			p = frame;
+		} else if (e->cfg.agent) {
+			p = e->cfg.audio;   /* the caller's line: the same frame again and again */
 		} else {
 			p = e->cfg.audio + (size_t)f * SIM_FRAME_BYTES;
 		}
@@ -296,6 +305,7 @@ static void on_message(struct sim_call *c, const char *msg, size_t len)
 	struct sim_srv_msg m;
 	char err[SIM_ERRTEXT];
 	int64_t now = lws_now_usecs();
+	size_t returned;
 	int code;
 
 	trace(e, c, "<", msg, len);
@@ -325,6 +335,14 @@ static void on_message(struct sim_call *c, const char *msg, size_t len)
 		/* Played like any audio, but an injected payload is no echo of ours. */
 		if (sim_inject_echo_seen(c, e->scratch, m.payload_len))
 			break;
+		if (e->cfg.agent) {
+			if (c->idx == 0)
+				sim_agent_media(e->cfg.agent, now - c->t_media0, m.payload_len);
+			c->media_rx++;
+			c->rx_bytes += m.payload_len;
+			e->t->frames_received++;
+			break;
+		}
 		if (c->media_rx++ == 0 && e->t->first_echo_ms < 0 && c->sent_at && c->frames_sent)
 			e->t->first_echo_ms = (double)(now - c->sent_at[0]) / 1000.0;
 		if (e->cfg.load)
@@ -334,15 +352,24 @@ static void on_message(struct sim_call *c, const char *msg, size_t len)
 		break;
 	case SIM_MSG_MARK:
 		e->t->marks_received++;
+		returned = sim_playout_returned_marks(c->po);
 		if (sim_playout_mark(c->po, m.mark))
 			sim_totals_error(e->t, 0, "more than %d marks pending; mark dropped",
 					 SIM_PLAYOUT_MAX_MARKS);
+		/* Nothing buffered: it is played, and goes back, at once. */
+		if (e->cfg.agent && c->idx == 0)
+			sim_agent_marks_played(e->cfg.agent, sim_playout_returned_marks(c->po) -
+					       returned);
 		break;
 	case SIM_MSG_CLEAR:
 		e->t->clears++;
 		if (!c->media_rx)
 			e->t->clears_before_media++;
 		e->t->marks_flushed += sim_playout_pending_marks(c->po);
+		if (e->cfg.agent && c->idx == 0)
+			sim_agent_clear(e->cfg.agent, now - c->t_media0,
+					sim_playout_buffered(c->po),
+					sim_playout_pending_marks(c->po));
 		sim_playout_clear(c->po);
 		break;
 	default:

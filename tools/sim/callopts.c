@@ -77,6 +77,55 @@ static int add_param(struct sim_callopts *o, const char *arg)
 	return 0;
 }
 
+/* --dtmf KEYS (AT < 0) or --dtmf-at AT:KEYS, kept in order until --agent is known. */
+static int add_dtmf_arg(struct sim_callopts *o, const char *keys, double at)
+{
+	if (o->ndtmf_args >= SIM_AGENT_GROUPS_MAX) {
+		fprintf(stderr, "callpipe-sim: at most %d --dtmf and --dtmf-at options\n",
+			SIM_AGENT_GROUPS_MAX);
+		return -1;
+	}
+	o->dtmf_args[o->ndtmf_args] = keys;
+	o->dtmf_arg_at[o->ndtmf_args++] = at;
+	return 0;
+}
+
+/* The options that only mean something with --agent, and those that mean nothing with it. */
+static int agent_opts(struct sim_callopts *o)
+{
+	char err[200];
+	size_t i;
+
+	if (!o->agent) {
+		if (o->ndtmf_at || o->expect_hangup) {
+			fprintf(stderr, "callpipe-sim: --%s goes with --agent\n", o->ndtmf_at ?
+				"dtmf-at" : "expect-hangup");
+			return SIM_EXIT_USAGE;
+		}
+		return 0;
+	}
+	if (o->audio_file || o->seconds_given || o->fast || o->expect_echo || o->drain_given) {
+		fprintf(stderr, "callpipe-sim: --%s does not go with --agent (the caller sends "
+			"silence, hangs up after the agent's last reply, at most --max-seconds)\n",
+			o->audio_file ? "audio" : o->seconds_given ? "seconds" : o->fast ? "fast" :
+			o->expect_echo ? "expect-echo" : "drain");
+		return SIM_EXIT_USAGE;
+	}
+	o->agent_cfg.quiet_us = (int64_t)(o->quiet_ms * 1000);
+	o->agent_cfg.gap_us = (int64_t)(o->dtmf_gap_ms * 1000);
+	for (i = 0; i < o->ndtmf_args; i++) {
+		double at = o->dtmf_arg_at[i];
+
+		if (sim_agent_add_group(&o->agent_cfg, o->dtmf_args[i],
+					at < 0 ? -1 : (int64_t)(at * 1e6), err, sizeof(err))) {
+			fprintf(stderr, "callpipe-sim: --dtmf%s: %s\n", at < 0 ? "" : "-at", err);
+			return SIM_EXIT_USAGE;
+		}
+	}
+	o->dtmf = NULL;   /* the agent presses the keys */
+	return 0;
+}
+
 void sim_callopts_free(struct sim_callopts *o)
 {
 	size_t i;
@@ -93,7 +142,8 @@ int sim_callopts_parse(int argc, char **argv, struct sim_callopts *o)
 	enum { O_TOKEN = 256, O_PUBLIC, O_FROM, O_TO, O_PARAM, O_CALLSID, O_WHPATH, O_STPATH,
 	       O_NOSTATUS, O_STREAMURL, O_CONNECT, O_TLS, O_INSECURE, O_NOSUB, O_SUB, O_WSSIG,
 	       O_AUDIO, O_SECONDS, O_FAST, O_DTMF, O_RECORD, O_ECHO, O_DRAIN, O_TIMEOUT,
-	       O_JSON, O_TRACE, O_LWSDEBUG, O_INJECT, O_INJSIZE, O_EXPCLOSE, O_HELP };
+	       O_JSON, O_TRACE, O_LWSDEBUG, O_INJECT, O_INJSIZE, O_EXPCLOSE, O_AGENT, O_DTMFAT,
+	       O_DTMFGAP, O_QUIET, O_MAXSEC, O_EXPHANGUP, O_HELP };
 	static const struct option lo[] = {
 		{ "auth-token", required_argument, NULL, O_TOKEN },
 		{ "public-url", required_argument, NULL, O_PUBLIC },
@@ -125,6 +175,12 @@ int sim_callopts_parse(int argc, char **argv, struct sim_callopts *o)
 		{ "inject", required_argument, NULL, O_INJECT },
 		{ "inject-size", required_argument, NULL, O_INJSIZE },
 		{ "expect-close", required_argument, NULL, O_EXPCLOSE },
+		{ "agent", no_argument, NULL, O_AGENT },
+		{ "dtmf-at", required_argument, NULL, O_DTMFAT },
+		{ "dtmf-gap-ms", required_argument, NULL, O_DTMFGAP },
+		{ "quiet-ms", required_argument, NULL, O_QUIET },
+		{ "max-seconds", required_argument, NULL, O_MAXSEC },
+		{ "expect-hangup", no_argument, NULL, O_EXPHANGUP },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -141,6 +197,9 @@ int sim_callopts_parse(int argc, char **argv, struct sim_callopts *o)
 	o->subprotocols = "audio.twilio.com";
 	o->seconds = 3;
 	o->drain = 5;
+	o->max_seconds = 60;
+	o->quiet_ms = 700;
+	o->dtmf_gap_ms = 100;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
@@ -174,6 +233,7 @@ int sim_callopts_parse(int argc, char **argv, struct sim_callopts *o)
 		case O_SECONDS:
 			if (num_opt("--seconds", optarg, 0.02, 3600, &o->seconds))
 				return SIM_EXIT_USAGE;
+			o->seconds_given = 1;
 			break;
 		case O_FAST: o->fast = 1; break;
 		case O_DTMF:
@@ -182,12 +242,44 @@ int sim_callopts_parse(int argc, char **argv, struct sim_callopts *o)
 				return SIM_EXIT_USAGE;
 			}
 			o->dtmf = optarg;
+			if (add_dtmf_arg(o, optarg, -1))
+				return SIM_EXIT_USAGE;
+			break;
+		case O_DTMFAT: {
+			char *colon = strchr(optarg, ':'), secs[32];
+
+			if (!colon || colon == optarg || (size_t)(colon - optarg) >= sizeof(secs)) {
+				fprintf(stderr, "callpipe-sim: --dtmf-at wants SECONDS:KEYS, not "
+					"'%s'\n", optarg);
+				return SIM_EXIT_USAGE;
+			}
+			snprintf(secs, sizeof(secs), "%.*s", (int)(colon - optarg), optarg);
+			if (num_opt("--dtmf-at", secs, 0, 3600, &v) ||
+			    add_dtmf_arg(o, colon + 1, v))
+				return SIM_EXIT_USAGE;
+			o->ndtmf_at++;
+			break;
+		}
+		case O_AGENT: o->agent = 1; break;
+		case O_EXPHANGUP: o->expect_hangup = 1; break;
+		case O_DTMFGAP:
+			if (num_opt("--dtmf-gap-ms", optarg, 0, 10000, &o->dtmf_gap_ms))
+				return SIM_EXIT_USAGE;
+			break;
+		case O_QUIET:
+			if (num_opt("--quiet-ms", optarg, 20, 60000, &o->quiet_ms))
+				return SIM_EXIT_USAGE;
+			break;
+		case O_MAXSEC:
+			if (num_opt("--max-seconds", optarg, 1, 3600, &o->max_seconds))
+				return SIM_EXIT_USAGE;
 			break;
 		case O_RECORD: o->record = optarg; break;
 		case O_ECHO: o->expect_echo = 1; break;
 		case O_DRAIN:
 			if (num_opt("--drain", optarg, 0, 600, &o->drain))
 				return SIM_EXIT_USAGE;
+			o->drain_given = 1;
 			break;
 		case O_TIMEOUT:
 			if (num_opt("--timeout", optarg, 0.1, 3600, &v))
@@ -261,5 +353,5 @@ int sim_callopts_parse(int argc, char **argv, struct sim_callopts *o)
 		fprintf(stderr, "callpipe-sim: --tls goes with --connect\n");
 		return SIM_EXIT_USAGE;
 	}
-	return 0;
+	return agent_opts(o);
 }

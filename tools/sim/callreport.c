@@ -6,6 +6,83 @@
 #include "callrun.h"
 #include "playout.h"
 
+static double ms(int64_t us)
+{
+	return (double)us / 1000.0;
+}
+
+/* call --agent: each utterance heard, each group of keys and its reply, the totals. */
+static void agent_human(const struct sim_callrun *r)
+{
+	const struct sim_agent *a = r->agent;
+	const struct sim_totals *t = &r->totals;
+	long greeting = sim_agent_greeting(a);
+	int64_t first_key;
+	size_t i, g;
+
+	printf("media     sent %lu frames of silence (%.2f s), received %llu bytes (%lu frames, "
+	       "%s)\n", t->frames_sent, t->frames_sent * 0.02,
+	       (unsigned long long)t->bytes_received, t->frames_received,
+	       a->odd_frames ? "some not 160 bytes" : "all 160 bytes");
+	for (i = 0; i < a->nutts; i++) {
+		const struct sim_agent_utt *u = &a->utts[i];
+		double rms = sim_agent_utt_rms(u);
+		const char *role = (long)i == greeting ? "greeting" : "";
+
+		for (g = 0; !role[0] && g < a->cfg.ngroups; g++)
+			if (sim_agent_reply(a, g, 0) == (long)i)
+				role = "reply";
+		printf("utterance %zu  at %.3f s  heard %.2f s  %lu frames (", i + 1,
+		       ms(u->start_us) / 1000.0, (double)u->heard_bytes / 8000.0, u->frames);
+		if (u->odd_frames)
+			printf("%lu not 160 bytes)", u->odd_frames);
+		else
+			printf("all 160 bytes)");
+		printf("  rms %.0f%s  marks %lu played, %lu flushed%s%s  ended by %s\n", rms,
+		       rms > SIM_AGENT_RMS_FLOOR ? "" : " (silence)", u->marks_played,
+		       u->marks_flushed, role[0] ? "  " : "", role, sim_agent_end_name(u->end));
+	}
+	for (g = 0; g < a->cfg.ngroups; g++) {
+		const struct sim_agent_group *gr = &a->cfg.groups[g];
+		long rep = sim_agent_reply(a, g, 0), heard = sim_agent_reply(a, g, 1);
+
+		printf("keys      %s ", gr->keys);
+		if (gr->timed)
+			printf("at %.3f s", ms(gr->at_us) / 1000.0);
+		else if (gr->at_wait)
+			printf("at wait %u", gr->at_wait);
+		else
+			printf("at a wait");
+		if (!gr->sent) {
+			printf(": never sent\n");
+			continue;
+		}
+		printf(", %zu sent %.3f..%.3f s; ", gr->sent, ms(gr->first_us) / 1000.0,
+		       ms(gr->last_us) / 1000.0);
+		if (rep < 0) {
+			printf("no reply heard\n");
+			continue;
+		}
+		printf("reply (utterance %ld) after %.0f ms", rep + 1,
+		       ms(a->utts[rep].start_us - gr->last_us));
+		if (heard >= 0 && a->utts[heard].audible_us >= 0)
+			printf(", audible after %.0f ms\n",
+			       ms(a->utts[heard].audible_us - gr->last_us));
+		else
+			printf(", silence\n");
+	}
+	sim_agent_keys_sent(a, &first_key);
+	printf("agent     ");
+	if (a->nutts)
+		printf("first audio %.0f ms after stream start", ms(a->utts[0].start_us));
+	else
+		printf("no audio heard");
+	printf("; %u wait%s; marks %lu played, %lu flushed; clears %lu; %s\n", a->waits,
+	       a->waits == 1 ? "" : "s", a->marks_played, a->marks_flushed, a->clears,
+	       a->done ? "the caller hung up after the last reply" :
+	       "the caller's script was not finished");
+}
+
 static void human(const struct sim_callopts *o, const struct sim_callrun *r)
 {
 	const struct sim_totals *t = &r->totals;
@@ -54,7 +131,9 @@ static void human(const struct sim_callopts *o, const struct sim_callrun *r)
 		else
 			printf("handshake failed: %s\n", t->handshake_error);
 	}
-	if (t->connected) {
+	if (t->connected && r->agent)
+		agent_human(r);
+	if (t->connected && !r->agent) {
 		printf("media     sent %lu frames (%.2f s)%s, received %llu bytes (%lu frames)\n",
 		       t->frames_sent, t->frames_sent * 0.02, o->fast ? " fast" : "",
 		       (unsigned long long)t->bytes_received, t->frames_received);
@@ -77,9 +156,20 @@ static void human(const struct sim_callopts *o, const struct sim_callrun *r)
 		       t->clears_before_media);
 		if (t->dtmf_sent)
 			printf("dtmf      %lu digits sent (%s)\n", t->dtmf_sent, o->dtmf);
+	}
+	if (t->connected) {
+		int hung_up = r->agent && t->closed_by == SIM_CLOSED_SERVER &&
+			      !t->close_after_stop && t->close_code == 1000;
+
+		if (r->agent)
+			printf("marks     %lu received, %lu returned (%lu flushed by clear), %lu "
+			       "never returned; clears %lu; dtmf %lu keys sent\n",
+			       t->marks_received, t->marks_returned, t->marks_flushed,
+			       t->marks_unreturned, t->clears, t->dtmf_sent);
 		sim_inject_report(stdout, t, 0);
 		sim_callrun_close_words(t, how, sizeof(how));
-		printf("close     %s, after %.3f s", how, t->close_at_s);
+		printf("close     %s%s, after %.3f s", hung_up ? "agent hung up: " : "", how,
+		       t->close_at_s);
 		if ((t->closed_by == SIM_CLOSED_SERVER || t->closed_by == SIM_CLOSED_DROPPED) &&
 		    !t->close_after_stop)
 			printf(" (%lu media frame%s sent by then); Twilio would go on with %s",
@@ -112,6 +202,11 @@ static void human(const struct sim_callopts *o, const struct sim_callrun *r)
 		       o->expect_echo ? "; the echo before it was exact" : "");
 	else if (tw && !tw->bidirectional)
 		printf("PASS: the stream works (listen only: <Start><Stream> takes no audio back)\n");
+	else if (r->agent)
+		printf("PASS: the agent spoke: greeting heard, %zu key group%s answered%s\n",
+		       r->agent->cfg.ngroups, r->agent->cfg.ngroups == 1 ? "" : "s",
+		       t->closed_by == SIM_CLOSED_SERVER && !t->close_after_stop ?
+		       ", the agent hung up" : ", the caller hung up");
 	else
 		printf("PASS: the pipe works both ways\n");
 }
@@ -120,6 +215,58 @@ static void json_kv_str(const char *k, const char *v, int comma)
 {
 	printf("%s\"%s\":", comma ? "," : "", k);
 	sim_json_string(stdout, v ? v : "");
+}
+
+static void agent_json(const struct sim_callopts *o, const struct sim_callrun *r)
+{
+	const struct sim_agent *a = r->agent;
+	const struct sim_totals *t = &r->totals;
+	size_t i, g;
+
+	printf(",\"agent\":{\"quiet_ms\":%.0f,\"max_seconds\":%g,\"rms_floor\":%.0f,"
+	       "\"first_audio_ms\":%.1f,\"greeting\":%ld,\"waits\":%u,\"frames\":%lu,"
+	       "\"frames_not_160\":%lu,\"marks_played\":%lu,\"marks_flushed\":%lu,"
+	       "\"clears\":%lu,\"done\":%s,\"hung_up\":%s,\"unplayed_ms_at_end\":%.1f,"
+	       "\"pending_marks_at_end\":%zu,\"utterances\":[", o->quiet_ms, o->max_seconds,
+	       SIM_AGENT_RMS_FLOOR, a->nutts ? ms(a->utts[0].start_us) : -1.0,
+	       sim_agent_greeting(a) + 1, a->waits, a->frames, a->odd_frames, a->marks_played,
+	       a->marks_flushed, a->clears, a->done ? "true" : "false",
+	       t->closed_by == SIM_CLOSED_SERVER && !t->close_after_stop &&
+	       t->close_code == 1000 ? "true" : "false", (double)a->unplayed_at_end / 8.0,
+	       a->pending_marks_at_end);
+	for (i = 0; i < a->nutts; i++) {
+		const struct sim_agent_utt *u = &a->utts[i];
+
+		printf("%s{\"index\":%zu,\"start_ms\":%.1f,\"end_ms\":%.1f,\"audible_ms\":%.1f,"
+		       "\"heard_ms\":%.1f,\"flushed_ms\":%.1f,\"frames\":%lu,"
+		       "\"frames_not_160\":%lu,\"all_160\":%s,\"rms\":%.1f,\"sound\":%s,"
+		       "\"marks_played\":%lu,\"marks_flushed\":%lu,\"ended_by\":\"%s\"}",
+		       i ? "," : "", i + 1, ms(u->start_us), ms(u->end_us),
+		       u->audible_us >= 0 ? ms(u->audible_us) : -1.0,
+		       (double)u->heard_bytes / 8.0, (double)u->flushed_bytes / 8.0, u->frames,
+		       u->odd_frames, u->odd_frames ? "false" : "true", sim_agent_utt_rms(u),
+		       sim_agent_utt_rms(u) > SIM_AGENT_RMS_FLOOR ? "true" : "false",
+		       u->marks_played, u->marks_flushed, sim_agent_end_name(u->end));
+	}
+	printf("],\"keys\":[");
+	for (g = 0; g < a->cfg.ngroups; g++) {
+		const struct sim_agent_group *gr = &a->cfg.groups[g];
+		long rep = sim_agent_reply(a, g, 0), heard = sim_agent_reply(a, g, 1);
+
+		printf("%s{", g ? "," : "");
+		json_kv_str("keys", gr->keys, 0);
+		printf(",\"when\":\"%s\",\"at_ms\":%.1f,\"at_wait\":%u,\"sent\":%zu,"
+		       "\"first_sent_ms\":%.1f,\"last_sent_ms\":%.1f,\"reply_utterance\":%ld,"
+		       "\"reply_ms\":%.1f,\"reply_audible_ms\":%.1f,\"reply_heard\":%s}",
+		       gr->timed ? "at" : "wait", gr->scheduled ? ms(gr->at_us) : -1.0,
+		       gr->at_wait, gr->sent, gr->sent ? ms(gr->first_us) : -1.0,
+		       gr->sent ? ms(gr->last_us) : -1.0, rep + 1,
+		       rep >= 0 ? ms(a->utts[rep].start_us - gr->last_us) : -1.0,
+		       heard >= 0 && a->utts[heard].audible_us >= 0 ?
+		       ms(a->utts[heard].audible_us - gr->last_us) : -1.0,
+		       heard >= 0 ? "true" : "false");
+	}
+	printf("]}");
 }
 
 static void json(const struct sim_callopts *o, const struct sim_callrun *r)
@@ -195,6 +342,8 @@ static void json(const struct sim_callopts *o, const struct sim_callrun *r)
 	sim_inject_report(stdout, t, 1);
 	putchar(',');
 	sim_report_json_common(stdout, t);
+	if (r->agent)
+		agent_json(o, r);
 	printf(",\"callbacks\":[");
 	for (i = 0; i < r->ncallbacks; i++) {
 		printf("%s{", i ? "," : "");

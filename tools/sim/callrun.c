@@ -299,6 +299,15 @@ static void do_stream(const struct sim_callopts *o, struct sim_callrun *run,
 		cfg.signature = sig;   /* over the wss URL, no parameters (PROTOCOL.md step 6) */
 	cfg.audio = audio;
 	cfg.audio_len = audio_len;
+	if (run->agent) {
+		/* µ-law silence (0xFF) every 20 ms, for as long as --max-seconds allows. */
+		static uint8_t silence[SIM_FRAME_BYTES];
+
+		memset(silence, 0xFF, sizeof(silence));
+		cfg.agent = run->agent;
+		cfg.audio = silence;
+		cfg.audio_len = (size_t)(o->max_seconds * 50 + 50) * SIM_FRAME_BYTES;
+	}
 	cfg.dtmf = o->dtmf;
 	cfg.fast = o->fast;
 	cfg.listen_only = run->twiml_ok && !run->twiml->bidirectional;
@@ -306,7 +315,8 @@ static void do_stream(const struct sim_callopts *o, struct sim_callrun *run,
 	cfg.drain_seconds = o->drain;
 	cfg.inject = o->inject;
 	cfg.ncalls = 1;
-	cfg.hard_stop_seconds = (o->fast ? 0 : (double)audio_len / 8000.0) + o->drain + 30;
+	cfg.hard_stop_seconds = run->agent ? o->max_seconds :
+				(o->fast ? 0 : (double)audio_len / 8000.0) + o->drain + 30;
 	cfg.trace = o->trace;
 	cfg.lws_debug = o->lws_debug;
 
@@ -454,6 +464,15 @@ static void verdict(const struct sim_callopts *o, struct sim_callrun *run)
 			fail(run, "the clear came after echoed audio (it flushed part of the "
 			     "echo)");
 		}
+	} else if (run->agent) {
+		/* What the caller heard, against what an agent call must sound like. */
+		int code = t->close_after_stop ? 0 : t->closed_by == SIM_CLOSED_SERVER ?
+			   t->close_code : t->closed_by == SIM_CLOSED_DROPPED ? 1006 : 0;
+
+		if (!o->expect_close &&
+		    sim_agent_verdict(run->agent, code, o->expect_hangup, o->max_seconds, why,
+				      sizeof(why)))
+			fail(run, "%s", why);
 	} else if (!t->bytes_received && run->twiml->bidirectional && !cut_short) {
 		fail(run, "no audio came back: the stream is up but the server sent no media, so "
 		     "the caller hears silence");
@@ -490,7 +509,9 @@ int sim_callrun_execute(const struct sim_callopts *o, const uint8_t *audio, size
 	sim_totals_init(&run->totals);
 	run->audio_len = audio_len;
 	run->twiml = calloc(1, sizeof(*run->twiml));
-	if (!run->twiml || !run->totals.latency) {
+	if (o->agent)
+		run->agent = sim_agent_new(&o->agent_cfg);
+	if (!run->twiml || !run->totals.latency || (o->agent && !run->agent)) {
 		fail(run, "out of memory");
 		return 0;
 	}
@@ -529,6 +550,8 @@ void sim_callrun_free(struct sim_callrun *run)
 	sim_totals_free(&run->totals);
 	free(run->twiml);
 	free(run->webhook_body);
+	sim_agent_free(run->agent);
+	run->agent = NULL;
 	run->twiml = NULL;
 	run->webhook_body = NULL;
 }

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent.h"
 #include "inject.h"
 #include "report.h"
 #include "twiml.h"
@@ -30,6 +31,14 @@ struct sim_callopts {
 	size_t nextra;
 	struct sim_inject_cfg inject;  /* --inject, --inject-size */
 	int expect_close;              /* --expect-close CODE, 0 none */
+	/* --agent: play the caller of an agent (callpipe-ws in agent mode) */
+	int agent, expect_hangup;
+	double max_seconds, quiet_ms, dtmf_gap_ms;
+	struct sim_agent_cfg agent_cfg; /* --dtmf groups (one per wait) and --dtmf-at */
+	int seconds_given, drain_given, ndtmf_at;
+	size_t ndtmf_args;
+	const char *dtmf_args[SIM_AGENT_GROUPS_MAX + 1];
+	double dtmf_arg_at[SIM_AGENT_GROUPS_MAX + 1];   /* -1: --dtmf */
 };
 
 #define SIM_CALLBACKS_MAX 4
@@ -66,6 +75,7 @@ struct sim_callrun {
 	size_t ncallbacks;
 	struct sim_callback_result callbacks[SIM_CALLBACKS_MAX];
 	double duration_s;
+	struct sim_agent *agent;       /* --agent: what the caller heard and pressed */
 };
 
 /* Parse `call` options: 0, an exit status (>0), or -1 for --help. */

@@ -35,6 +35,9 @@ static void finish_call(struct sim_call *c)
 	c->state = C_DONE;
 	if (!c->t_close)
 		c->t_close = lws_now_usecs();
+	if (e->cfg.agent && c->idx == 0 && c->start_sent)
+		sim_agent_finish(e->cfg.agent, c->t_close - c->t_media0, 0,
+				 sim_playout_buffered(c->po), sim_playout_pending_marks(c->po));
 	if (c->idx == 0 && c->t_open)
 		e->t->stream_seconds = (double)(c->t_close - c->t_open) / 1e6;
 	e->t->marks_unreturned += sim_playout_pending_marks(c->po) +
@@ -100,12 +103,19 @@ static void play_out(struct sim_call *c, int64_t now)
 {
 	uint8_t frame[SIM_FRAME_BYTES];
 	int64_t due = (now - c->t_media0) / SIM_FRAME_US;
+	struct sim_agent *agent = c->idx == 0 ? c->eng->cfg.agent : NULL;
 	int guard = 0;
-	size_t i;
+	size_t i, n, returned;
 
 	/* Twilio plays 20 ms per 20 ms; catch up after a late tick, but boundedly. */
 	while ((int64_t)c->played_ticks < due && guard++ < 512) {
-		sim_playout_tick(c->po, c->eng->cfg.record ? frame : NULL);
+		returned = sim_playout_returned_marks(c->po);
+		n = sim_playout_tick(c->po, c->eng->cfg.record || agent ? frame : NULL);
+		if (agent) {
+			/* This frame sits at played_ticks * 20 ms in the recording. */
+			sim_agent_played(agent, (int64_t)c->played_ticks * SIM_FRAME_US, frame, n);
+			sim_agent_marks_played(agent, sim_playout_returned_marks(c->po) - returned);
+		}
 		c->played_ticks++;
 		if (!c->eng->cfg.record)
 			continue;
@@ -137,6 +147,20 @@ static void call_tick(struct sim_call *c, int64_t now)
 	if (c->state != C_OPEN || !c->start_sent || c->stop_sent || !c->wsi)
 		return;
 	play_out(c, now);
+	if (e->cfg.agent && c->idx == 0) {
+		struct sim_agent *a = e->cfg.agent;
+
+		sim_agent_step(a, now - c->t_media0, sim_playout_buffered(c->po),
+			       sim_playout_pending_marks(c->po), sim_playout_returned_marks(c->po));
+		if (a->done)
+			sim_call_send_stop(c);
+		else if (sim_playout_returned_marks(c->po) ||
+			 c->frames_sent < sim_call_frames_due(c, now) ||
+			 sim_agent_key_due(a, now - c->t_media0) || sim_inject_due(c) ||
+			 sim_inject_busy(c))
+			lws_callback_on_writable(c->wsi);
+		return;
+	}
 	if (sim_playout_returned_marks(c->po) || c->frames_sent < sim_call_frames_due(c, now) ||
 	    (c->dtmf_next < nd && c->frames_sent >= sim_call_dtmf_at(c, c->dtmf_next, nd)) ||
 	    sim_inject_due(c) || sim_inject_busy(c))
@@ -318,6 +342,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		}
 		if (c->idx == 0)
 			sim_call_closed_by(c, SIM_CLOSED_SERVER);
+		/* The agent hung up (or the server gave up): what was still buffered is lost. */
+		if (e->cfg.agent && c->idx == 0 && !c->stop_sent && c->start_sent)
+			sim_agent_finish(e->cfg.agent, lws_now_usecs() - c->t_media0, 1,
+					 sim_playout_buffered(c->po),
+					 sim_playout_pending_marks(c->po));
 		break;
 	case LWS_CALLBACK_CLIENT_CLOSED:
 		if (c->idx == 0 && !e->t->closed_by && c->state == C_OPEN) {

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent.h"
 #include "inject.h"
 #include "report.h"
 #include "twsig.h"
@@ -36,6 +37,10 @@ struct sim_engine_cfg {
 	int record;                 /* keep the played-out audio (call mode) */
 	double drain_seconds;       /* after the last frame: wait this long at most */
 	struct sim_inject_cfg inject;   /* bad input to send (call mode; n == 0: none) */
+	/* call --agent: call 0 is the caller of an agent (not owned; NULL: echo call). AUDIO
+	 * is then one frame sent over and over, AUDIO_LEN what --max-seconds allows; keys
+	 * come from the agent, hang-up when its script is done. */
+	struct sim_agent *agent;
 	/* Load mode. */
 	unsigned ncalls;
 	double ramp;                /* calls started per second (0: all at once) */

@@ -150,6 +150,37 @@ expect_match "… with a clear message" "$(cat "$T/err")" "no log for CA00000000
 "$LOGV" -d "$T/nowhere" show $A >/dev/null 2>"$T/err"; rc=$?
 expect_eq "show: a missing directory exits 3" "$rc" 3
 
+# --- show: an agent call as a conversation (own directory: the list counts above stay) --------
+AD=$T/agent
+mkdir -m 0750 "$AD"
+AG=CA8a8a8a8a8a8a8a8a8a8a8a8a8a8a8a8a
+aline() { printf '%s\n' "$*" >> "$AD/$AG.log"; }
+aline '2025-11-29T09:01:59.238Z fcgi incoming_call from=+15551234567 to=+15557654321 call_status=ringing direction=inbound sig=ok template=incoming_call_agent.xml'
+aline "2025-11-29T09:01:59.260Z ws ws_start stream_sid=$MZ tracks=inbound mode=agent"
+aline '2025-11-29T09:01:59.261Z ws agent turn_url=http://127.0.0.1:8080/webhook/turn tts=espeak voice=en-us'
+aline '2025-11-29T09:01:59.261Z ws turn index=0 event=start url=http://127.0.0.1:8080/webhook/turn status=200 first_byte_ms=0 complete_ms=1 verbs=3 bytes=477 ok=yes'
+aline '2025-11-29T09:02:02.125Z ws say text="Hello \x1B[2J\x9B31m there." engine=espeak voice=en-us frames=189 first_frame_ms=3 since_answer_ms=3 cached=no'
+aline '2025-11-29T09:02:02.500Z ws dtmf digit=4'
+aline '2025-11-29T09:02:02.501Z ws barge_in by=dtmf played_ms=1240 dropped_frames=120'
+aline '2025-11-29T09:02:02.502Z ws mark name=say-1 result=flushed'
+aline '2025-11-29T09:02:02.600Z ws turn index=1 event=dtmf url=http://127.0.0.1:8080/webhook/turn status=500 first_byte_ms=2 complete_ms=2 verbs=0 bytes=0 ok=no'
+aline '2025-11-29T09:02:02.601Z ws turn_error index=1 event=dtmf url=http://127.0.0.1:8080/webhook/turn reason="HTTP 500"'
+aline '2025-11-29T09:02:02.602Z ws hangup reason=turn_failed'
+aline '2025-11-29T09:02:02.700Z ws ws_done rx=1 tx=1 close_code=1000 close_reason="agent hung up" closed_by=server'
+out=$("$LOGV" -d "$AD" show $AG); rc=$?
+expect_eq "show agent: exits 0" "$rc" 0
+expect_eq "show agent: a line per step, plus header and summary" "$(wc -l <<<"$out")" 13
+expect_eq "show agent: the agent speaks, escaped, at its first audio" "$(sed -n 5p <<<"$out")" '   +0.03  agent: "Hello \x1b[2J\x9b31m there."  (3.8 s, first audio 3 ms after the answer)'
+expect_nomatch "show agent: no escape character reaches the terminal" "$out" $'\033'
+expect_match "show agent: keys, barge-in, flushed mark" "$out" $'caller pressed: 4\n.*CALLER INTERRUPTED \\(dtmf\\): agent stopped after 1240 ms, 2.4 s left unsaid\n.*agent cut off: say-1 flushed'
+expect_match "show agent: turn failure and why" "$out" $'turn 1 \\(dtmf\\): FAILED, status 500 after 2 ms\n +\\+3\\.36  TURN 1 ERROR \\(dtmf\\): HTTP 500'
+expect_match "show agent: the agent hung up" "$out" 'AGENT HUNG UP \(the turn failed\)'
+expect_match "show agent: summary points to --raw" "$(tail -1 <<<"$out")" '; --raw for every line$'
+expect_eq "show --raw: the timeline" "$("$LOGV" -d "$AD" show --raw $AG | sed -n 3p)" "   +0.022s  ws    ws_start       stream_sid=$MZ tracks=inbound mode=agent"
+expect_match "list: agent notes" "$("$LOGV" -d "$AD" list | tail -1)" ' agent: 2 turns, 1 turn error, hung up turn_failed$'
+"$LOGV" -d "$AD" list --raw >/dev/null 2>&1; rc=$?
+expect_eq "--raw goes with show only (exit 2)" "$rc" 2
+
 # --- directory from the configuration --------------------------------------------------------
 printf '[log]\ndir = %s\n' "$D" > "$T/callpipe.conf"
 expect_match "-c FILE: [log] dir" "$("$LOGV" -c "$T/callpipe.conf" list)" "$A"

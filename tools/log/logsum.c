@@ -101,12 +101,23 @@ void logsum_add(struct logsum *s, const struct logparse_line *ln)
 		s->last_ms = ln->ts_ms;
 	s->have_time = 1;
 
+	if (strcmp(ev, "ws_start") == 0 && (v = logparse_get(ln, "mode")) &&
+	    strcmp(v, "agent") == 0)
+		s->agent = 1;
 	if (strcmp(ev, "incoming_call") == 0) {
 		if ((v = logparse_get(ln, "from")))
 			setfield(s->from, sizeof(s->from), v);
 		if ((v = logparse_get(ln, "to")))
 			setfield(s->to, sizeof(s->to), v);
 		s->from_incoming = 1;
+	} else if (strcmp(ln->prog, "ws") == 0 && (strcmp(ev, "agent") == 0 ||
+		   strcmp(ev, "turn") == 0 || strcmp(ev, "turn_error") == 0 ||
+		   strcmp(ev, "hangup") == 0)) {
+		s->agent = 1;
+		if (ev[0] == 'h' && (v = logparse_get(ln, "reason")))
+			setfield(s->hangup, sizeof(s->hangup), v[0] ? v : "?");
+		s->turns += strcmp(ev, "turn") == 0;
+		s->turn_errors += strcmp(ev, "turn_error") == 0;
 	} else if (strcmp(ev, "ws_start") == 0 && !s->from_incoming) {
 		/* The TwiML template passes From and To as <Parameter>s: use them when the
 		 * incoming_call line is missing (a log dir shared with another webhook). */
@@ -216,6 +227,23 @@ void logsum_outcome(const struct logsum *s, long long now_ms, char *buf, size_t 
 		snprintf(buf, cap, "in-progress");
 	else
 		snprintf(buf, cap, "unknown");
+}
+
+void logsum_agent_note(const struct logsum *s, char *buf, size_t cap)
+{
+	int n;
+
+	if (cap == 0)
+		return;
+	buf[0] = '\0';
+	if (!s->agent)
+		return;
+	n = snprintf(buf, cap, "agent: %lu turn%s", s->turns, s->turns == 1 ? "" : "s");
+	if (s->turn_errors && n >= 0 && (size_t)n < cap)
+		n += snprintf(buf + n, cap - (size_t)n, ", %lu turn error%s", s->turn_errors,
+			      s->turn_errors == 1 ? "" : "s");
+	if (s->hangup[0] && n >= 0 && (size_t)n < cap)
+		snprintf(buf + n, cap - (size_t)n, ", hung up %s", s->hangup);
 }
 
 void logsum_format_duration(char *buf, size_t cap, long long ms)

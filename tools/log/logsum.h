@@ -32,6 +32,9 @@ struct logsum {
 	char ws_close[16];		/* the first abnormal ws_done close_code */
 	int ws_idle;			/* the helper closed the stream for silence */
 	char ws_errors[LOGSUM_STREAMS_MAX];	/* ws_done errors_<kind>: "json=2,base64=1" */
+	int agent;			/* an agent call (ws "agent" line, or mode=agent) */
+	unsigned long turns, turn_errors;	/* the agent's turn requests, failed ones */
+	char hangup[32];		/* why the agent hung up ("" when it did not) */
 	unsigned long lines, malformed;
 	int partial;			/* the middle of a big file was not read */
 };
@@ -56,6 +59,9 @@ long long logsum_duration_ms(const struct logsum *s, int *from_status);
  * failed, canceled…), else in-progress when the last line is recent (NOW_MS), else
  * unknown. */
 void logsum_outcome(const struct logsum *s, long long now_ms, char *buf, size_t cap);
+
+/* "agent: 3 turns, 1 turn error, hung up max_timeouts" for an agent call, else "". */
+void logsum_agent_note(const struct logsum *s, char *buf, size_t cap);
 
 /* "850ms", "12.3s", "4m05s", "2h03m". */
 void logsum_format_duration(char *buf, size_t cap, long long ms);

@@ -22,6 +22,7 @@
 #include "logparse.h"
 #include "logsum.h"
 #include "logtail.h"
+#include "transcript.h"
 
 /* Exit statuses (documented in --help and docs/LOGS.md). */
 #define EXIT_NOTFOUND 1		/* show: no log for that CallSid */
@@ -50,7 +51,7 @@ static const char usage_text[] =
 "\n"
 "SYNOPSIS\n"
 "    callpipe-log [-d DIR | -c FILE] list [--since TIME] [--json]\n"
-"    callpipe-log [-d DIR | -c FILE] show CALLSID\n"
+"    callpipe-log [-d DIR | -c FILE] show [--raw] CALLSID\n"
 "    callpipe-log [-d DIR | -c FILE] tail [-n N] [--once | --poll] [CALLSID]\n"
 "\n"
 "DESCRIPTION\n"
@@ -74,7 +75,9 @@ static const char usage_text[] =
 "    show CALLSID\n"
 "            The call's lines in file order as a timeline, each with its offset from\n"
 "            the first event: \"+1.234s  ws    ws_start       stream_sid=MZ...\", then a\n"
-"            summary line. CALLSID is CA followed by 32 hex digits.\n"
+"            summary line. CALLSID is CA followed by 32 hex digits. An agent call\n"
+"            is told as its conversation (\"+4.69  agent: \"You pressed 42.\"  (1.2 s)\",\n"
+"            keys, turns, errors, barge-ins, hangups); --raw: the timeline instead.\n"
 "    tail [CALLSID]\n"
 "            The newest lines across all calls (or one), then every new line as it is\n"
 "            written, new calls included: \"CALLSID  TIME  PROG  EVENT  k=v...\".\n"
@@ -88,6 +91,7 @@ static const char usage_text[] =
 "                       2026-11-24, 2026-11-24T10:15, 2026-11-24 10:15:02, ...Z;\n"
 "                       or an age: 90s, 30m, 2h, 7d\n"
 "    --json             list: a JSON array, one object per call\n"
+"    --raw              show: every line as the timeline, for agent calls too\n"
 "    -n, --lines N      tail: print the newest N lines first (default 10, 0 to %d)\n"
 "    --once             tail: print them and exit instead of following\n"
 "    --poll             tail: look every 250 ms instead of using inotify (needed on\n"
@@ -285,9 +289,10 @@ static void row_cells(const struct row *r, long long now, char cell[NCOLS][CELL_
 		snprintf(cell[6], cap, "unreadable");
 	else
 		logsum_outcome(s, now, cell[6], cap);
-	cell[7][0] = '\0';
+	logsum_agent_note(s, cell[7], cap);
+	n = (int)strlen(cell[7]);
 	if (r->problem[0])
-		n += snprintf(cell[7] + n, cap - (size_t)n, "%s", r->problem);
+		n += snprintf(cell[7] + n, cap - (size_t)n, "%s%s", n ? "; " : "", r->problem);
 	if (s->malformed && (size_t)n < cap)
 		n += snprintf(cell[7] + n, cap - (size_t)n, "%s%lu malformed line%s", n ? "; " : "",
 			      s->malformed, s->malformed == 1 ? "" : "s");
@@ -376,6 +381,11 @@ static int print_json(const struct row *rows, size_t n, long long now)
 		cJSON_AddNumberToObject(o, "malformed_lines", (double)s->malformed);
 		cJSON_AddStringToObject(o, "ws_errors", s->ws_errors);
 		cJSON_AddBoolToObject(o, "partial", s->partial);
+		if (s->agent) {
+			cJSON_AddNumberToObject(o, "agent_turns", (double)s->turns);
+			cJSON_AddNumberToObject(o, "agent_turn_errors", (double)s->turn_errors);
+			cJSON_AddStringToObject(o, "agent_hangup", s->hangup);
+		}
 		if (rows[i].problem[0])
 			cJSON_AddStringToObject(o, "error", rows[i].problem);
 		text = cJSON_PrintUnformatted(o);
@@ -511,8 +521,9 @@ static void print_offset(long long off_ms)
 	printf("%10s  ", buf);
 }
 
-static int cmd_show(const char *dir, const char *arg)
+static int cmd_show(const char *dir, const char *arg, int raw)
 {
+	struct transcript tr;
 	struct logparse_line *ln;
 	struct lineread *lr;
 	struct logsum sum;
@@ -521,7 +532,7 @@ static int cmd_show(const char *dir, const char *arg)
 	const char *line;
 	size_t len;
 	long long base = -1;
-	int dirfd, fd, flags, r, pass;
+	int dirfd, fd, flags, r, pass, agent = 0;
 
 	if (!calllog_valid_callsid(arg))
 		return bad_callsid(arg);
@@ -563,7 +574,7 @@ static int cmd_show(const char *dir, const char *arg)
 	}
 	logsum_init(&sum, sid);
 	/* Two passes, both in bounded memory: the first finds the first event's time (the
-	 * zero of the timeline), the second prints. */
+	 * zero of the timeline) and whether the call is an agent's, the second prints. */
 	for (pass = 0; pass < 2; pass++) {
 		if (lseek(fd, 0, SEEK_SET) < 0 || !(lr = lineread_new(fd, 0, LOGPARSE_LINE_MAX, 0)))
 			break;
@@ -572,14 +583,20 @@ static int cmd_show(const char *dir, const char *arg)
 				 logparse_line(ln, line, len, err, sizeof(err)) == 0;
 
 			if (pass == 0) {
-				if (ok) {
+				if (ok && base < 0)
 					base = ln->ts_ms;
+				if (ok && !raw && transcript_is_agent(ln)) {
+					agent = 1;
 					break;
 				}
 				continue;
 			}
 			if (ok) {
 				logsum_add(&sum, ln);
+				if (agent) {
+					transcript_add(&tr, ln);
+					continue;
+				}
 				print_offset(ln->ts_ms - base);
 				logtail_print_event(stdout, ln);
 			} else {
@@ -604,8 +621,11 @@ static int cmd_show(const char *dir, const char *arg)
 				printf("  first event %s", buf);
 			}
 			putchar('\n');
+			transcript_init(&tr, stdout, base);
 		}
 	}
+	if (agent)
+		transcript_end(&tr);
 	close(fd);
 	free(ln);
 	{
@@ -617,8 +637,8 @@ static int cmd_show(const char *dir, const char *arg)
 		       sum.lines + sum.malformed == 1 ? "" : "s");
 		if (sum.malformed)
 			printf(" (%lu malformed)", sum.malformed);
-		printf("; outcome %s; duration %s; stream %s\n", out, dur,
-		       sum.streams[0] ? sum.streams : "-");
+		printf("; outcome %s; duration %s; stream %s%s\n", out, dur,
+		       sum.streams[0] ? sum.streams : "-", agent ? "; --raw for every line" : "");
 	}
 	return 0;
 }
@@ -683,7 +703,7 @@ static int resolve_dir(const char *dir_opt, const char *conf_opt, struct config 
 
 int main(int argc, char **argv)
 {
-	enum { OPT_SINCE = 256, OPT_JSON, OPT_ONCE, OPT_POLL };
+	enum { OPT_SINCE = 256, OPT_JSON, OPT_ONCE, OPT_POLL, OPT_RAW };
 	static const struct option longopts[] = {
 		{ "dir", required_argument, NULL, 'd' },
 		{ "config", required_argument, NULL, 'c' },
@@ -691,13 +711,14 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "once", no_argument, NULL, OPT_ONCE },
 		{ "poll", no_argument, NULL, OPT_POLL },
+		{ "raw", no_argument, NULL, OPT_RAW },
 		{ "lines", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct config cfg;
 	const char *dir_opt = NULL, *conf_opt = NULL, *since = NULL, *cmd, *dir;
-	int json = 0, once = 0, force_poll = 0, lines = 10, lines_set = 0, c, rc;
+	int json = 0, once = 0, force_poll = 0, raw = 0, lines = 10, lines_set = 0, c, rc;
 	char *end, eb[160];
 
 	opterr = 0;
@@ -709,6 +730,7 @@ int main(int argc, char **argv)
 		case OPT_JSON: json = 1; break;
 		case OPT_ONCE: once = 1; break;
 		case OPT_POLL: force_poll = 1; break;
+		case OPT_RAW: raw = 1; break;
 		case 'n':
 			errno = 0;
 			lines = (int)strtol(optarg, &end, 10);
@@ -740,6 +762,8 @@ int main(int argc, char **argv)
 				   esc(cmd, eb));
 	if ((since || json) && strcmp(cmd, "list"))
 		return usage_error("--since and --json go with list, not %s", cmd);
+	if (raw && strcmp(cmd, "show"))
+		return usage_error("--raw goes with show, not %s", cmd);
 	if ((once || lines_set || force_poll) && strcmp(cmd, "tail"))
 		return usage_error("-n, --once and --poll go with tail, not %s", cmd);
 	if (strcmp(cmd, "show") == 0 && argc - optind != 1)
@@ -771,7 +795,7 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "list") == 0)
 		rc = cmd_list(dir, since, json);
 	else if (strcmp(cmd, "show") == 0)
-		rc = cmd_show(dir, argv[optind]);
+		rc = cmd_show(dir, argv[optind], raw);
 	else
 		rc = cmd_tail(dir, optind < argc ? argv[optind] : NULL, lines, once, force_poll);
 	if ((fflush(stdout) == EOF || ferror(stdout)) && rc == 0) {

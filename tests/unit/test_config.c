@@ -70,6 +70,15 @@ static void test_full_file(void)
 		"max_calls = 1\n"
 		"max_queue_bytes = 4096\n"
 		"event_loop = libev\n"
+		"[agent]\n"
+		"turn_url = https://app.example.com/turn\n"
+		"connect_to = 127.0.0.1:443\n"
+		"lead_ms = 500\n"
+		"error_text = Oops.\n"
+		"[tts]\n"
+		"engine = http\n"
+		"speed = 1.25\n"
+		"cache_bytes = 0\n"
 		"[twilio]\n"
 		"validate = on\n";   /* a section may come back; the last value wins */
 	struct config c;
@@ -96,6 +105,13 @@ static void test_full_file(void)
 	CHECK(c.max_calls == 1);
 	CHECK(c.max_queue_bytes == 4096);
 	CHECK(c.event_loop == CONFIG_EVLOOP_LIBEV);
+	CHECK_STR(c.turn_url, "https://app.example.com/turn");
+	CHECK_STR(c.turn_connect_to, "127.0.0.1:443");
+	CHECK(c.lead_ms == 500);
+	CHECK_STR(c.error_text, "Oops.");
+	CHECK_STR(c.tts_engine, "http");
+	CHECK(c.tts_speed > 1.249 && c.tts_speed < 1.251);
+	CHECK(c.tts_cache_bytes == 0);
 
 	/* An empty file gives the defaults. */
 	write_file("", 0);
@@ -133,8 +149,8 @@ static const struct {
 	const char *msg;
 } bad[] = {
 	{"[twilio]\npublic_url = x\n[weird]\nkey = 1\n",
-	 "3: unknown section [weird] (known: [twilio] [log] [fcgi] [ws])"},
-	{"[Twilio]\n", "1: unknown section [Twilio] (known: [twilio] [log] [fcgi] [ws])"},
+	 "3: unknown section [weird] (known: [twilio] [log] [fcgi] [ws] [agent] [tts])"},
+	{"[Twilio]\n", "1: unknown section [Twilio] (known: [twilio] [log] [fcgi] [ws] [agent] [tts])"},
 	{"[twilio]\nauthtoken = x\n", "2: unknown key \"authtoken\" in [twilio]"},
 	{"[log]\nlisten = x\n", "2: unknown key \"listen\" in [log]"},
 	{"dir = /x\n", "1: key \"dir\" before any section (start with [twilio], [log], [fcgi] or [ws])"},
@@ -167,6 +183,11 @@ static const struct {
 	{"[ws]\nmode = ../x\n",
 	 "2: [ws] mode: \"../x\" is not a mode name (lower-case letters, digits, '_' and '-')"},
 	{"[ws]\nmode =\n", "2: [ws] mode: must not be empty"},
+	{"[tts]\nengine = festival\n",
+	 "2: [tts] engine: \"festival\" is not an engine (espeak, http or exec)"},
+	{"[tts]\nspeed = 5\n", "2: [tts] speed: 5 is out of range (0.25 .. 4.00)"},
+	{"[tts]\nspeed = fast\n", "2: [tts] speed: \"fast\" is not a number"},
+	{"[agent]\nlead_ms = 50\n", "2: [agent] lead_ms: 50 is out of range (100 .. 60000)"},
 	{"[ws]\nevent_loop = epoll\n",
 	 "2: [ws] event_loop: \"epoll\" is not an event loop (poll or libev)"},
 	{"[ws]\nevent_loop = LIBEV\n",

@@ -63,7 +63,18 @@ void tts_engine_voice(const struct tts_engine *e, const char *voice, const char 
 {
 	if (!cap)
 		return;
-	e->ops->voice(e, voice ? voice : "", language ? language : "", out, cap);
+	e->ops->voice(e->cfg, voice ? voice : "", language ? language : "", out, cap);
+}
+
+void tts_voice(const struct config *cfg, const char *voice, const char *language, char *out,
+	       size_t cap)
+{
+	const struct tts_engine_ops *ops = !strcmp(cfg->tts_engine, "http") ? &tts_http_ops :
+					   !strcmp(cfg->tts_engine, "exec") ? &tts_exec_ops :
+					   &tts_espeak_ops;
+
+	if (cap)
+		ops->voice(cfg, voice ? voice : "", language ? language : "", out, cap);
 }
 
 void tts_engine_free(struct tts_engine *e)

@@ -36,6 +36,10 @@ const char *tts_engine_name(const struct tts_engine *e);
 void tts_engine_voice(const struct tts_engine *e, const char *voice, const char *language,
 		      char *out, size_t cap);
 void tts_engine_free(struct tts_engine *e);
+/* What tts_engine_voice() says for an engine of CFG, without one: the agent names the voice
+ * (cache key, call log) on its own thread while the engines live on workers. */
+void tts_voice(const struct config *cfg, const char *voice, const char *language, char *out,
+	       size_t cap);
 
 /* espeak-ng's voice for a BCP-47 language tag: "en-US" -> "en-us", "he-IL" -> "he",
  * "pt-BR" -> "pt-br", "fr-FR" -> "fr"; the tag lower-cased when nothing better is known. */

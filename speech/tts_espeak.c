@@ -58,15 +58,15 @@ static int on_audio(short *wav, int n, espeak_EVENT *events)
 	return rc ? 1 : 0;
 }
 
-static void espeak_voice(const struct tts_engine *e, const char *voice, const char *language,
+static void espeak_voice(const struct config *cfg, const char *voice, const char *language,
 			 char *out, size_t cap)
 {
 	if (voice[0])
 		snprintf(out, cap, "%s", voice);
-	else if (e->cfg->tts_voice[0])
-		snprintf(out, cap, "%s", e->cfg->tts_voice);
+	else if (cfg->tts_voice[0])
+		snprintf(out, cap, "%s", cfg->tts_voice);
 	else
-		tts_espeak_voice_for(language[0] ? language : e->cfg->agent_language, out, cap);
+		tts_espeak_voice_for(language[0] ? language : cfg->agent_language, out, cap);
 }
 
 /* Voice and rate for this utterance; under g_lock. */
@@ -77,7 +77,7 @@ static int espeak_prepare(const struct tts_engine *e, const struct tts_text *t, 
 	double wpm = espeakRATE_NORMAL * e->cfg->tts_speed;
 	espeak_ERROR rc;
 
-	espeak_voice(e, t->voice ? t->voice : "", t->language ? t->language : "", voice,
+	espeak_voice(e->cfg, t->voice ? t->voice : "", t->language ? t->language : "", voice,
 		     sizeof(voice));
 	if (!voice[0]) {
 		strutil_seterr(err, errlen, "espeak: no voice (set [tts] voice or [agent] language)");
@@ -167,7 +167,7 @@ static void espeak_free(struct tts_engine *e)
 	pthread_mutex_unlock(&g_lock);
 }
 
-static const struct tts_engine_ops espeak_ops = {
+const struct tts_engine_ops tts_espeak_ops = {
 	"espeak", espeak_synth, espeak_voice, espeak_free,
 };
 
@@ -190,7 +190,7 @@ int tts_espeak_open(struct tts_engine *e, char *err, size_t errlen)
 	}
 	g_refs++;
 	pthread_mutex_unlock(&g_lock);
-	e->ops = &espeak_ops;
+	e->ops = &tts_espeak_ops;
 	e->impl = NULL;
 	return 0;
 }

@@ -211,11 +211,11 @@ audio_rc:
 	return rc;
 }
 
-static void exec_voice(const struct tts_engine *e, const char *voice, const char *language,
+static void exec_voice(const struct config *cfg, const char *voice, const char *language,
 		       char *out, size_t cap)
 {
-	const char *v = voice[0] ? voice : e->cfg->tts_voice;
-	const char *l = language[0] ? language : e->cfg->agent_language;
+	const char *v = voice[0] ? voice : cfg->tts_voice;
+	const char *l = language[0] ? language : cfg->agent_language;
 
 	/* The command sees both, so both are part of what it would say. */
 	if (v[0])
@@ -495,7 +495,7 @@ static void exec_free(struct tts_engine *e)
 	(void)e;
 }
 
-static const struct tts_engine_ops exec_ops = {
+const struct tts_engine_ops tts_exec_ops = {
 	"exec", exec_synth, exec_voice, exec_free,
 };
 
@@ -505,7 +505,7 @@ int tts_exec_open(struct tts_engine *e, char *err, size_t errlen)
 		strutil_seterr(err, errlen, "exec: [tts] command is empty");
 		return -1;
 	}
-	e->ops = &exec_ops;
+	e->ops = &tts_exec_ops;
 	e->impl = NULL;
 	return 0;
 }

@@ -127,21 +127,21 @@ static void http_status_error(const struct http_xfer *x, char *err, size_t errle
 		strutil_seterr(err, errlen, "tts http: HTTP %ld", x->status);
 }
 
-static const char *http_voice_name(const struct tts_engine *e, const char *voice)
+static const char *http_voice_name(const struct config *cfg, const char *voice)
 {
 	if (voice && voice[0])
 		return voice;
-	if (e->cfg->tts_voice[0])
-		return e->cfg->tts_voice;
+	if (cfg->tts_voice[0])
+		return cfg->tts_voice;
 	return "alloy";
 }
 
-static void http_voice(const struct tts_engine *e, const char *voice, const char *language,
+static void http_voice(const struct config *cfg, const char *voice, const char *language,
 		       char *out, size_t cap)
 {
 	(void)language;   /* OpenAI's voices speak whatever language the text is in */
 	if (cap)
-		snprintf(out, cap, "%s", http_voice_name(e, voice));
+		snprintf(out, cap, "%s", http_voice_name(cfg, voice));
 }
 
 static char *request_body(const struct tts_engine *e, const struct tts_text *t)
@@ -151,7 +151,7 @@ static char *request_body(const struct tts_engine *e, const struct tts_text *t)
 
 	if (o && cJSON_AddStringToObject(o, "model", e->cfg->tts_model) &&
 	    cJSON_AddStringToObject(o, "input", t->text) &&
-	    cJSON_AddStringToObject(o, "voice", http_voice_name(e, t->voice)) &&
+	    cJSON_AddStringToObject(o, "voice", http_voice_name(e->cfg, t->voice)) &&
 	    cJSON_AddStringToObject(o, "response_format", "pcm") &&
 	    cJSON_AddNumberToObject(o, "speed", e->cfg->tts_speed))
 		s = cJSON_PrintUnformatted(o);
@@ -238,7 +238,7 @@ static void http_free(struct tts_engine *e)
 	e->impl = NULL;
 }
 
-static const struct tts_engine_ops http_ops = {
+const struct tts_engine_ops tts_http_ops = {
 	.name = "http",
 	.synth = http_synth,
 	.voice = http_voice,
@@ -314,7 +314,7 @@ int tts_http_open(struct tts_engine *e, char *err, size_t errlen)
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "callpipe-ws");
 	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, NULL);   /* raw PCM: no compression */
-	e->ops = &http_ops;
+	e->ops = &tts_http_ops;
 	e->impl = h;
 	return 0;
 }

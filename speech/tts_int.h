@@ -11,7 +11,9 @@ struct tts_engine_ops {
 	const char *name;   /* "espeak", "http", "exec" */
 	int (*synth)(struct tts_engine *e, const struct tts_text *t, tts_sink_fn sink, void *arg,
 		     char *err, size_t errlen);
-	void (*voice)(const struct tts_engine *e, const char *voice, const char *language,
+	/* the voice a synthesis of VOICE / LANGUAGE ("" for the defaults) would use: a function
+	 * of the configuration alone, so the agent names it (cache key, log) with no engine */
+	void (*voice)(const struct config *cfg, const char *voice, const char *language,
 		      char *out, size_t cap);
 	void (*free)(struct tts_engine *e);   /* frees impl only */
 };
@@ -21,6 +23,8 @@ struct tts_engine {
 	const struct config *cfg;
 	void *impl;
 };
+
+extern const struct tts_engine_ops tts_espeak_ops, tts_http_ops, tts_exec_ops;
 
 /* Each engine's constructor fills E->ops and E->impl. 0, or -1 with err filled. */
 int tts_espeak_open(struct tts_engine *e, char *err, size_t errlen);

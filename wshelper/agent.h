@@ -57,9 +57,6 @@ struct agent_global {
 
 /* The one agent_global, made on the first agent call (NULL when it cannot be: logged). */
 struct agent_global *agent_global_get(struct call *c);
-/* The voice the TTS engine will use for VOICE / LANGUAGE (for the cache key and the log). */
-void agent_voice(const struct agent_global *g, const char *voice, const char *language,
-		 char *out, size_t cap);
 
 /* Queue synthesis of TEXT[0..LEN) (PLAY: decoding of the source TEXT names) for item ITEM_ID
  * of call CALL_ID; KEY_VOICE is the cache key's voice. 0 or -1. */

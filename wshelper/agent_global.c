@@ -250,26 +250,6 @@ int agent_submit_audio(struct agent_global *g, uint64_t call_id, unsigned item_i
 
 /* --- the process-wide state --- */
 
-void agent_voice(const struct agent_global *g, const char *voice, const char *language,
-		 char *out, size_t cap)
-{
-	const struct config *cfg = g->cfg;
-
-	if (!strcmp(g->engine, "espeak")) {
-		if (voice && *voice && strcmp(voice, "default"))
-			snprintf(out, cap, "%s", voice);
-		else if (cfg->tts_voice[0])
-			snprintf(out, cap, "%s", cfg->tts_voice);
-		else
-			tts_espeak_voice_for(language && *language ? language : cfg->agent_language,
-					     out, cap);
-	} else {
-		/* what tts_http.c sends when neither names one: OpenAI's first voice */
-		snprintf(out, cap, "%s", voice && *voice ? voice : cfg->tts_voice[0] ?
-			 cfg->tts_voice : !strcmp(g->engine, "http") ? "alloy" : "default");
-	}
-}
-
 struct agent_global *agent_global_get(struct call *c)
 {
 	struct agent_global *g;

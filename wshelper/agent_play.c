@@ -8,6 +8,7 @@
 #include "call.h"
 #include "config.h"
 #include "resq.h"
+#include "tts.h"
 #include "ttscache.h"
 
 /* Our own outbound queue holds at most this many frames (1 s): past it the socket is slow
@@ -124,7 +125,7 @@ static int say_next_piece(struct agent *a, struct item *it)
 	size_t len = strlen(it->text);
 	char key[64];
 
-	agent_voice(a->g, it->voice, it->language, key, sizeof(key));
+	tts_voice(a->g->cfg, it->voice, it->language, key, sizeof(key));
 	while (!it->job_busy && it->piece_at < len && it->len - it->sent < AG_AHEAD_US / 125) {
 		size_t end = piece_end(it->text, it->piece_at, len);
 		char saved = it->text[end];
@@ -232,7 +233,7 @@ static void log_item(struct agent *a, struct item *it)
 	snprintf(since, sizeof(since), "%lld", a->t_answer_us && it->t_first_frame_us ?
 		 (long long)((it->t_first_frame_us - a->t_answer_us) / 1000) : -1LL);
 	snprintf(loop, sizeof(loop), "%d", it->loop);
-	agent_voice(a->g, it->voice, it->language, voice, sizeof(voice));
+	tts_voice(a->g->cfg, it->voice, it->language, voice, sizeof(voice));
 	if (it->kind == IT_SAY) {
 		const char *kv[] = { "text", it->text, "engine", a->g->engine, "voice", voice,
 				     "frames", frames, "first_frame_ms", wait, "since_answer_ms", since,

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "mode.h"
 #include "resq.h"
+#include "tts.h"
 #include "turnclient.h"
 
 /* The fields of every turn POST (AGENT.md); customParameters never replace them. */
@@ -364,7 +365,7 @@ static int agent_on_start(struct call *c)
 		const char *kv[] = { "turn_url", url, "connect_to", cfg->turn_connect_to[0] ?
 				     cfg->turn_connect_to : NULL, "tts", g->engine, "voice", voice, NULL };
 
-		agent_voice(g, "", "", voice, sizeof(voice));
+		tts_voice(cfg, "", "", voice, sizeof(voice));
 		call_log(c, "agent", kv);
 	}
 	agent_post_turn(a, "start", url);

@@ -318,20 +318,29 @@ static void test_failures(struct config *cfg)
 static void test_voice(struct config *cfg)
 {
 	struct tts_engine e = {.cfg = cfg};
-	char err[128], v[64];
+	char err[128], v[64], engine[sizeof(cfg->tts_engine)];
 
 	snprintf(cfg->tts_url, sizeof(cfg->tts_url), "http://127.0.0.1:9/v1/audio/speech");
 	cfg->tts_voice[0] = '\0';
 	CHECK(tts_http_open(&e, err, sizeof(err)) == 0);
 	CHECK_STR(e.ops->name, "http");
-	e.ops->voice(&e, "", "he-IL", v, sizeof(v));
+	e.ops->voice(cfg, "", "he-IL", v, sizeof(v));
 	CHECK_STR(v, "alloy");
-	e.ops->voice(&e, "echo", "en-US", v, sizeof(v));
+	e.ops->voice(cfg, "echo", "en-US", v, sizeof(v));
 	CHECK_STR(v, "echo");
 	snprintf(cfg->tts_voice, sizeof(cfg->tts_voice), "nova");
-	e.ops->voice(&e, NULL, "", v, sizeof(v));
+	e.ops->voice(cfg, NULL, "", v, sizeof(v));
 	CHECK_STR(v, "nova");
 	cfg->tts_voice[0] = '\0';
+	/* the agent's name for it, with no engine at hand, is the same */
+	snprintf(engine, sizeof(engine), "%s", cfg->tts_engine);
+	snprintf(cfg->tts_engine, sizeof(cfg->tts_engine), "http");
+	tts_voice(cfg, "", "he-IL", v, sizeof(v));
+	CHECK_STR(v, "alloy");
+	snprintf(cfg->tts_engine, sizeof(cfg->tts_engine), "espeak");
+	tts_voice(cfg, "", "he-IL", v, sizeof(v));
+	CHECK_STR(v, "he");
+	snprintf(cfg->tts_engine, sizeof(cfg->tts_engine), "%s", engine);
 	e.ops->free(&e);
 }
 

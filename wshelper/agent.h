@@ -52,7 +52,6 @@ struct agent_global {
 	struct turnclient *turns;
 	struct tts_cache *cache;
 	char engine[16];            /* [tts] engine */
-	unsigned long long jobs, results;
 };
 
 /* The one agent_global, made on the first agent call (NULL when it cannot be: logged). */
@@ -80,7 +79,6 @@ struct item {
 	struct item *next;
 	enum item_kind kind;
 	unsigned id;                /* the seq of its jobs' results */
-	int in_gather;
 	int loop, loops_done;
 	char *text;                 /* Say text, Play source, Redirect URL */
 	char voice[64], language[32];
@@ -92,7 +90,6 @@ struct item {
 	unsigned job_busy : 1, all_made : 1, started : 1, failed : 1, cached : 1;
 	long frames;
 	int64_t t_queued_us, t_first_frame_us;
-	struct tts_clip *clip;      /* a cached Say, played from the cache's memory */
 	long pause_frames;
 };
 
@@ -122,7 +119,6 @@ struct agent {
 	int verbs_in_turn;
 	int64_t t_turn_us, t_answer_us;  /* POST sent; its head arrived */
 	long turn_status;           /* HTTP status of the answer */
-	int answer_audio_logged;
 	int interrupted;
 	long interrupted_after_ms;
 
@@ -134,9 +130,7 @@ struct agent {
 	unsigned marks_out;         /* marks sent, not yet back */
 	struct agent_mark marks[AG_MARKS_MAX];
 	unsigned mark_seq;
-	unsigned flushed_marks;     /* of marks_out, how many a clear flushed */
 	int gather_open;            /* between IT_GATHER and IT_GATHER_END of this turn */
-	int barge_in;               /* the audio playing now may be interrupted */
 
 	/* listening */
 	int listening;              /* the Gather (or the defaults) is armed */

@@ -244,7 +244,6 @@ int agent_submit_audio(struct agent_global *g, uint64_t call_id, unsigned item_i
 	snprintf(j->voice, sizeof(j->voice), "%s", voice ? voice : "");
 	snprintf(j->language, sizeof(j->language), "%s", language ? language : "");
 	snprintf(j->key_voice, sizeof(j->key_voice), "%s", key_voice ? key_voice : "");
-	g->jobs++;
 	return pool_submit(g->pool, &j->job);
 }
 
@@ -300,7 +299,6 @@ void agent_on_wake(struct call_env *env)
 		struct agent *a = c && call_mode(c) == &mode_agent ? call_mode_state(c) : NULL;
 
 		next = r->next;
-		global->results++;
 		if (a && !a->closing) {
 			if (r->kind >= RESULT_TURN_HEAD)
 				agent_turn_result(a, r);

@@ -423,7 +423,6 @@ void agent_pump(struct agent *a)
 		case IT_GATHER:
 			a->gather_open = 1;
 			a->lg = it->gather;
-			a->barge_in = it->gather.barge_in;
 			item_pop(a);
 			break;
 		case IT_GATHER_END:

@@ -161,7 +161,6 @@ void agent_post_turn(struct agent *a, const char *event, const char *url)
 	a->verbs_in_turn = 0;
 	a->t_turn_us = call_now(a->c);
 	a->t_answer_us = 0;
-	a->answer_audio_logged = 0;
 	a->utter_play_start_us = 0;
 	a->turn_seq++;
 	turnclient_cancel(a->g->turns, a->id);
@@ -194,7 +193,6 @@ void agent_start_listening(struct agent *a, const struct turn_gather *g)
 		a->lg = *g;
 	a->listening = 1;
 	a->gather_pending = 0;
-	a->barge_in = g->barge_in;
 	a->listen_due_us = call_now(a->c) + (int64_t)g->timeout_s * 1000000;
 	snprintf(timeout, sizeof(timeout), "%d", g->timeout_s);
 	snprintf(digits, sizeof(digits), "%d", g->num_digits);
@@ -238,7 +236,6 @@ static void turn_verb(struct agent *a, const struct turn_verb *v)
 	if (!it)
 		return;
 	a->verbs_in_turn++;
-	it->in_gather = v->in_gather;
 	it->loop = v->loop > 0 ? v->loop : 1;
 	snprintf(it->voice, sizeof(it->voice), "%s", v->voice);
 	snprintf(it->language, sizeof(it->language), "%s", v->language);
@@ -385,7 +382,7 @@ static int agent_on_dtmf(struct call *c, const char *digit)
 		ignored = "hanging up";
 	else if (gathering && !(a->lg.input & TV_INPUT_DTMF))
 		ignored = "the Gather takes speech only";
-	else if (agent_audio_playing(a) && !(gathering ? a->lg.barge_in : 1))
+	else if (agent_audio_playing(a) && gathering && !a->lg.barge_in)
 		ignored = "bargeIn=false";
 	{
 		const char *kv[] = { "digit", digit, "ignored", ignored, NULL };
@@ -394,16 +391,11 @@ static int agent_on_dtmf(struct call *c, const char *digit)
 	}
 	if (ignored)
 		return 0;
-	if (!gathering && !a->listening) {
-		/* a key with no Gather open: it starts the next turn's digits, by the defaults */
+	/* no Gather open: the key starts the next turn's digits, by the defaults */
+	if (!gathering)
 		agent_default_gather(call_config(c), &a->lg);
-	}
-	if (agent_audio_playing(a) || a->head || a->turn_busy) {
-		struct turn_gather g = a->lg;
-
+	if (agent_audio_playing(a) || a->head || a->turn_busy)
 		agent_barge_in(a, "dtmf");
-		a->lg = g;
-	}
 	if (!a->listening)
 		agent_start_listening(a, &a->lg);
 	if (a->lg.finish_on_key && digit[0] == a->lg.finish_on_key && !digit[1]) {

@@ -389,19 +389,12 @@ int call_send_clear(struct call *c)
 
 long call_flush_media(struct call *c)
 {
-	size_t need = twmsg_clear_size(strlen(c->stream_sid));
-	struct qent *q = qalloc(c, need), **pp, *e;
-	long len, dropped = 0;
+	struct qent **pp, *e, *last = NULL;
+	long dropped = 0;
 
-	if (!q)
+	if (!c->started || c->closing)
 		return -1;
-	len = twmsg_build_clear((char *)q->buf + c->env->pre, need, c->stream_sid);
-	if (len < 0) {
-		free(q);
-		return -1;
-	}
-	for (pp = &c->qhead; *pp;) {
-		e = *pp;
+	for (pp = &c->qhead; (e = *pp);) {
 		if (e->kind == Q_MEDIA) {
 			*pp = e->next;
 			c->qbytes -= e->len;
@@ -409,20 +402,22 @@ long call_flush_media(struct call *c)
 			free(e);
 			dropped++;
 		} else {
+			last = e;
 			pp = &e->next;
 		}
 	}
-	/* the clear goes first: audio Twilio already holds must stop now, not after the rest
-	 * of our queue */
-	q->len = (size_t)len;
-	q->kind = Q_CLEAR;
-	q->next = c->qhead;
-	c->qhead = q;
-	c->qtail = NULL;
-	for (e = c->qhead; e; e = e->next)
-		c->qtail = e;
-	c->qbytes += q->len;
-	c->env->io->want_write(c->ctx);
+	c->qtail = last;
+	if (call_send_clear(c) < 0)
+		return -1;
+	/* it was queued last; it goes first: audio Twilio already holds must stop now, not
+	 * after the marks still waiting in our queue */
+	if (last) {
+		e = last->next;
+		last->next = NULL;
+		c->qtail = last;
+		e->next = c->qhead;
+		c->qhead = e;
+	}
 	return dropped;
 }
 

@@ -526,6 +526,112 @@ static void test_close_handoff(struct call_env *env)
 	fake_reset(&f);
 }
 
+/* A mode that only counts the hooks the agent relies on. */
+static int plumb_timers, plumb_drains, plumb_wakes;
+static size_t plumb_drain_at;
+
+static int plumb_timer(struct call *c)
+{
+	(void)c;
+	plumb_timers++;
+	return 0;
+}
+
+static int plumb_drain(struct call *c)
+{
+	plumb_drains++;
+	plumb_drain_at = call_media_queued(c);
+	return 0;
+}
+
+static const struct mode_ops mode_plumb = {
+	.name = "plumb", .summary = "test", .on_timer = plumb_timer, .on_drain = plumb_drain,
+};
+
+static void plumb_wake(void *arg)
+{
+	(void)arg;
+	plumb_wakes++;
+}
+
+/* The plumbing for slow work: the flush puts one clear ahead of the marks and drops only
+ * media; the drain hook fires once at the low-water mark; the mode timer shares the one
+ * transport timer with the idle timer; ids find calls until they end; the waker. */
+static void test_agent_plumbing(void)
+{
+	struct call_conn conn = { "/ws/twilio-media", "", "127.0.0.1", "" };
+	struct fake f = { .timer = -1 };
+	struct call_env *env;
+	struct call *c;
+	char err[128];
+	uint8_t frame[160];
+	int64_t idle = (int64_t)cfg.idle_seconds * 1000000;
+	uint64_t id;
+	int i;
+
+	fake_reset(&f);
+	memset(&met, 0, sizeof(met));
+	memset(frame, 0xff, sizeof(frame));
+	env = call_env_new(&cfg, &mode_plumb, &met, &io, PRE, err, sizeof(err));
+	CHECK(env != NULL);
+	if (!env)
+		return;
+	c = call_new(env, &f, &conn);
+	start(c, NULL);
+	id = call_id(c);
+	CHECK(id != 0 && call_env_find(env, id) == c && call_env_find(env, id + 1) == NULL);
+	CHECK(call_flush_media(c) == 0);   /* nothing queued: just the clear */
+	CHECK(pump(c, &f) == 0 && f.nout == 1 && !strcmp(event_of(f.out[0]), "clear"));
+
+	for (i = 0; i < 5; i++)
+		call_send_media(c, frame, sizeof(frame));
+	call_send_mark(c, "say-1");
+	for (i = 0; i < 3; i++)
+		call_send_media(c, frame, sizeof(frame));
+	CHECK(call_media_queued(c) == 8);
+	CHECK(call_flush_media(c) == 8);
+	CHECK(call_media_queued(c) == 0);
+	CHECK(pump(c, &f) == 0);
+	CHECK_MSG(f.nout == 3 && !strcmp(event_of(f.out[1]), "clear") &&
+		  !strcmp(event_of(f.out[2]), "mark") && !strcmp(pm.mark_name, "say-1"),
+		  "flush: the clear leaves before the queued mark, no media after it");
+
+	for (i = 0; i < 10; i++)
+		call_send_media(c, frame, sizeof(frame));
+	call_want_drain(c, 3);
+	for (i = 0; i < 10 && f.want; i++) {
+		f.want = 0;
+		call_on_writable(c);
+		if (call_media_queued(c))
+			f.want = 1;
+	}
+	CHECK_MSG(plumb_drains == 1 && plumb_drain_at == 3,
+		  "on_drain once, when the queued media fell to the low-water mark");
+
+	call_set_mode_timer(c, 500000);
+	CHECK(f.timer == 500000);   /* the mode's timer is sooner than the idle one */
+	clock_us += 500000;
+	CHECK(call_on_timer(c) == 0);
+	CHECK(plumb_timers == 1);
+	CHECK(f.timer == idle - 500000);   /* back to the idle deadline */
+	call_set_mode_timer(c, 2 * idle);
+	CHECK(f.timer == idle - 500000);   /* a later mode timer leaves idle first */
+	call_set_mode_timer(c, -1);
+	clock_us += idle - 500000;
+	CHECK(call_on_timer(c) == 0 && plumb_timers == 1);   /* cancelled: only idle */
+
+	call_env_set_waker(env, plumb_wake, NULL);
+	call_env_wake(env);
+	call_env_set_waker(env, NULL, NULL);
+	call_env_wake(env);
+	CHECK(plumb_wakes == 1);
+
+	call_done(c);
+	CHECK(call_env_find(env, id) == NULL);
+	call_env_free(env);
+	fake_reset(&f);
+}
+
 static void test_env_free(void)
 {
 	struct call_conn conn = { "/ws/twilio-media", "", "127.0.0.1", "" };
@@ -583,6 +689,7 @@ int main(void)
 	CHECK(call_env_count(env) == 0);
 	call_env_free(env);
 	test_env_free();
+	test_agent_plumbing();
 	cleanup();
 	return check_done();
 }

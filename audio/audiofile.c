@@ -1,5 +1,6 @@
 /* audiofile: libsndfile decoding (a path, or bytes in memory through its virtual I/O) to 8 kHz
  * µ-law: read as float, channels averaged, speexdsp resampling, output bounded by MAX_OUT. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <sndfile.h>
 
 #include "audiofile.h"
+#include "bytebuf.h"
 #include "g711.h"
 #include "resample.h"
 #include "strutil.h"
@@ -79,41 +81,29 @@ static sf_count_t mem_tell(void *u)
 	return ((struct memfile *)u)->pos;
 }
 
-/* The growing µ-law output, never past max. */
+/* The growing µ-law output, never past its max. */
 struct outbuf {
-	uint8_t *p;
-	size_t n, cap, max;
+	struct bytebuf b;
 	const char *name;
 };
 
 static int out_add(struct outbuf *o, const int16_t *pcm, size_t n, char *err, size_t errlen)
 {
+	uint8_t *p = bytebuf_extend(&o->b, n);
 	size_t i;
 
-	if (n > o->max - o->n) {
+	if (!p && errno == E2BIG) {
 		strutil_seterr(err, errlen,
 			       "%s: longer than the limit of %zu bytes (%.1f s at 8 kHz)", o->name,
-			       o->max, (double)o->max / OUT_RATE);
+			       o->b.max, (double)o->b.max / OUT_RATE);
 		return -1;
 	}
-	if (o->n + n > o->cap) {
-		size_t cap = o->cap ? o->cap : 16384;
-		uint8_t *np;
-
-		while (cap < o->n + n)
-			cap = cap > SIZE_MAX / 2 ? SIZE_MAX : cap * 2;
-		if (cap > o->max)
-			cap = o->max;
-		np = realloc(o->p, cap);
-		if (!np) {
-			strutil_seterr(err, errlen, "%s: out of memory", o->name);
-			return -1;
-		}
-		o->p = np;
-		o->cap = cap;
+	if (!p) {
+		strutil_seterr(err, errlen, "%s: out of memory", o->name);
+		return -1;
 	}
 	for (i = 0; i < n; i++)
-		o->p[o->n++] = g711_ulaw_encode(pcm[i]);
+		p[i] = g711_ulaw_encode(pcm[i]);
 	return 0;
 }
 
@@ -166,11 +156,11 @@ static int decode(SNDFILE *sf, const SF_INFO *info, struct outbuf *o, char *err,
 	/* Refuse up front when the header already says it is too long; the running check in
 	 * out_add() catches headers that lie or do not know. */
 	if (info->frames > 0 &&
-	    (double)info->frames * OUT_RATE / info->samplerate > (double)o->max + 16) {
+	    (double)info->frames * OUT_RATE / info->samplerate > (double)o->b.max + 16) {
 		strutil_seterr(err, errlen,
 			       "%s: %.1f s of audio is longer than the limit of %zu bytes (%.1f s "
 			       "at 8 kHz)", o->name, (double)info->frames / info->samplerate,
-			       o->max, (double)o->max / OUT_RATE);
+			       o->b.max, (double)o->b.max / OUT_RATE);
 		return -1;
 	}
 	if (info->samplerate != OUT_RATE) {
@@ -227,19 +217,15 @@ static int finish(SNDFILE *sf, const SF_INFO *info, struct outbuf *o, uint8_t **
 
 	sf_close(sf);
 	if (rc < 0) {
-		free(o->p);
+		bytebuf_free(&o->b);
 		return -1;
 	}
+	*out = bytebuf_take(&o->b, n);
 	/* Not NULL on success, even for an empty file, so callers can free() and test. */
-	if (!o->p) {
-		o->p = malloc(1);
-		if (!o->p) {
-			strutil_seterr(err, errlen, "%s: out of memory", o->name);
-			return -1;
-		}
+	if (!*out && !(*out = malloc(1))) {
+		strutil_seterr(err, errlen, "%s: out of memory", o->name);
+		return -1;
 	}
-	*out = o->p;
-	*n = o->n;
 	return 0;
 }
 
@@ -248,7 +234,7 @@ int audiofile_decode_path(const char *path, size_t max_out, uint8_t **out, size_
 {
 	SF_INFO info;
 	SNDFILE *sf;
-	struct outbuf o = {NULL, 0, 0, max_out, path};
+	struct outbuf o = {{NULL, 0, 0, max_out}, path};
 
 	*out = NULL;
 	*n = 0;
@@ -269,7 +255,7 @@ int audiofile_decode_mem(const void *data, size_t len, size_t max_out, uint8_t *
 	SF_INFO info;
 	SNDFILE *sf;
 	char name[64];
-	struct outbuf o = {NULL, 0, 0, max_out, name};
+	struct outbuf o = {{NULL, 0, 0, max_out}, name};
 
 	*out = NULL;
 	*n = 0;

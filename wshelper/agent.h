@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bytebuf.h"
 #include "turnparse.h"
 
 struct call;
@@ -28,6 +29,9 @@ struct turnclient;
  * sits in memory at once, and the caller never waits for the whole text. */
 #define AG_PIECE_MAX 240
 #define AG_AHEAD_US (4 * 1000000LL)
+/* Audio one timeline item holds, or one job hands over, at most: 10 minutes of µ-law (what
+ * <Play> decodes at most). */
+#define AG_AUDIO_MAX (600 * 8000)
 /* An utterance kept whole for the cache at most (30 s of µ-law). */
 #define AG_CACHE_CLIP_MAX (30 * 8000)
 #define AG_DIGITS_MAX 64
@@ -83,9 +87,9 @@ struct item {
 	char *text;                 /* Say text, Play source, Redirect URL */
 	char voice[64], language[32];
 	struct turn_gather gather;  /* IT_GATHER */
-	/* audio */
-	uint8_t *buf;
-	size_t len, cap, sent;      /* bytes collected, room, bytes sent as frames */
+	/* audio: what the jobs made, of which SENT bytes have gone out as frames */
+	struct bytebuf audio;
+	size_t sent;
 	size_t piece_at;            /* Say: text offset of the next piece to synthesize */
 	unsigned job_busy : 1, all_made : 1, started : 1, failed : 1, cached : 1;
 	long frames;

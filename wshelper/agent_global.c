@@ -65,18 +65,17 @@ struct audio_job {
 	int play;                   /* a Play source, else a Say piece */
 	char *text;
 	char voice[64], language[32], key_voice[64];
-	uint8_t *acc;               /* made, not yet posted */
-	size_t acc_len, acc_cap, posted;
-	uint8_t *whole;             /* the whole utterance, for the cache */
-	size_t whole_len;
+	struct bytebuf acc;         /* made, not yet posted */
+	size_t posted;
+	struct bytebuf whole;       /* the whole utterance, for the cache */
 	int whole_ok;
 };
 
 static void job_free(struct audio_job *j)
 {
 	free(j->text);
-	free(j->acc);
-	free(j->whole);
+	bytebuf_free(&j->acc);
+	bytebuf_free(&j->whole);
 	free(j);
 }
 
@@ -97,40 +96,30 @@ static void post_done(struct audio_job *j, int ok, int cached, const char *why)
 	resq_push(j->g->resq, r);
 }
 
-static int post_audio(struct audio_job *j)
+/* Hand the audio made so far to the loop (DATA is taken: freed with the result). */
+static int post_bytes(struct audio_job *j, uint8_t *data, size_t len)
 {
 	struct result *r;
 
-	if (!j->acc_len)
+	if (!len)
 		return 0;
 	r = result_new(j->job.call_id, j->item_id, RESULT_AUDIO);
-	if (!r)
+	if (!r) {
+		free(data);
 		return -1;
-	r->data = j->acc;
-	r->len = j->acc_len;
-	j->posted += j->acc_len;
-	j->acc = NULL;
-	j->acc_len = j->acc_cap = 0;
+	}
+	r->data = data;
+	r->len = len;
+	j->posted += len;
 	return resq_push(j->g->resq, r);
 }
 
-static int append(uint8_t **buf, size_t *len, size_t *cap, const uint8_t *p, size_t n)
+static int post_audio(struct audio_job *j)
 {
-	if (*len + n > *cap) {
-		size_t ncap = *cap ? *cap : 1024;
-		uint8_t *nb;
+	size_t len;
+	uint8_t *data = bytebuf_take(&j->acc, &len);
 
-		while (ncap < *len + n)
-			ncap *= 2;
-		nb = realloc(*buf, ncap);
-		if (!nb)
-			return -1;
-		*buf = nb;
-		*cap = ncap;
-	}
-	memcpy(*buf + *len, p, n);
-	*len += n;
-	return 0;
+	return post_bytes(j, data, len);
 }
 
 static int tts_sink(void *arg, const uint8_t *ulaw, size_t n)
@@ -139,22 +128,12 @@ static int tts_sink(void *arg, const uint8_t *ulaw, size_t n)
 
 	if (j->job.cancelled)
 		return 1;
-	if (append(&j->acc, &j->acc_len, &j->acc_cap, ulaw, n) < 0)
+	if (bytebuf_add(&j->acc, ulaw, n) < 0)
 		return 1;
-	if (j->whole_ok) {
-		/* whole_len doubles as the capacity: grown to fit, the cache copies it anyway */
-		uint8_t *nb = j->whole_len + n > AG_CACHE_CLIP_MAX ? NULL :
-			      realloc(j->whole, j->whole_len + n);
-
-		if (!nb) {
-			j->whole_ok = 0;
-		} else {
-			j->whole = nb;
-			memcpy(j->whole + j->whole_len, ulaw, n);
-			j->whole_len += n;
-		}
-	}
-	if (j->acc_len >= (j->posted ? POST_NEXT : POST_FIRST))
+	/* past the cache's clip size the utterance is not kept whole */
+	if (j->whole_ok && bytebuf_add(&j->whole, ulaw, n) < 0)
+		j->whole_ok = 0;
+	if (j->acc.len >= (j->posted ? POST_NEXT : POST_FIRST))
 		return post_audio(j) < 0 ? 1 : 0;
 	return 0;
 }
@@ -180,9 +159,9 @@ static void run_say(struct audio_job *j, struct agent_worker *w)
 	j->whole_ok = 1;
 	rc = tts_engine_synth(w->tts, &t, tts_sink, j, err, sizeof(err));
 	if (rc == 0 && post_audio(j) == 0) {
-		if (j->whole_ok && j->whole_len)
-			tts_cache_put(j->g->cache, j->g->engine, j->key_voice, j->text, j->whole,
-				      j->whole_len);
+		if (j->whole_ok && j->whole.len)
+			tts_cache_put(j->g->cache, j->g->engine, j->key_voice, j->text,
+				      j->whole.data, j->whole.len);
 		post_done(j, 1, 0, NULL);
 	} else if (rc > 0 || j->job.cancelled) {
 		/* the call went: nobody reads what we would post */
@@ -206,9 +185,7 @@ static void run_play(struct audio_job *j)
 		free(out);
 		return;
 	}
-	j->acc = out;
-	j->acc_len = j->acc_cap = n;
-	post_audio(j);
+	post_bytes(j, out, n);
 	post_done(j, 1, cached, NULL);
 }
 
@@ -241,6 +218,8 @@ int agent_submit_audio(struct agent_global *g, uint64_t call_id, unsigned item_i
 	j->g = g;
 	j->item_id = item_id;
 	j->play = play;
+	bytebuf_init(&j->acc, AG_AUDIO_MAX);
+	bytebuf_init(&j->whole, AG_CACHE_CLIP_MAX);
 	snprintf(j->voice, sizeof(j->voice), "%s", voice ? voice : "");
 	snprintf(j->language, sizeof(j->language), "%s", language ? language : "");
 	snprintf(j->key_voice, sizeof(j->key_voice), "%s", key_voice ? key_voice : "");

@@ -30,6 +30,7 @@ struct item *agent_item_add(struct agent *a, enum item_kind kind)
 	it->kind = kind;
 	it->id = ++a->next_item;
 	it->loop = 1;
+	bytebuf_init(&it->audio, AG_AUDIO_MAX);
 	it->t_queued_us = call_now(a->c);
 	if (a->tail)
 		a->tail->next = it;
@@ -42,7 +43,7 @@ struct item *agent_item_add(struct agent *a, enum item_kind kind)
 static void item_free(struct item *it)
 {
 	free(it->text);
-	free(it->buf);
+	bytebuf_free(&it->audio);
 	free(it);
 }
 
@@ -72,25 +73,6 @@ static struct item *item_find(struct agent *a, unsigned id)
 		if (it->id == id)
 			return it;
 	return NULL;
-}
-
-static int buf_add(struct item *it, const uint8_t *p, size_t n)
-{
-	if (it->len + n > it->cap) {
-		size_t ncap = it->cap ? it->cap : 8192;
-		uint8_t *nb;
-
-		while (ncap < it->len + n)
-			ncap *= 2;
-		nb = realloc(it->buf, ncap);
-		if (!nb)
-			return -1;
-		it->buf = nb;
-		it->cap = ncap;
-	}
-	memcpy(it->buf + it->len, p, n);
-	it->len += n;
-	return 0;
 }
 
 /* The end of the next piece of TEXT from AT: a sentence end ('.', '!', '?', ';', ':' then a
@@ -126,7 +108,7 @@ static int say_next_piece(struct agent *a, struct item *it)
 	char key[64];
 
 	tts_voice(a->g->cfg, it->voice, it->language, key, sizeof(key));
-	while (!it->job_busy && it->piece_at < len && it->len - it->sent < AG_AHEAD_US / 125) {
+	while (!it->job_busy && it->piece_at < len && it->audio.len - it->sent < AG_AHEAD_US / 125) {
 		size_t end = piece_end(it->text, it->piece_at, len);
 		char saved = it->text[end];
 		struct tts_clip *clip;
@@ -134,7 +116,8 @@ static int say_next_piece(struct agent *a, struct item *it)
 		it->text[end] = '\0';
 		clip = agent_cache_get(a->g, key, it->text + it->piece_at);
 		if (clip) {
-			buf_add(it, tts_clip_data(clip), tts_clip_len(clip));
+			if (bytebuf_add(&it->audio, tts_clip_data(clip), tts_clip_len(clip)) < 0)
+				it->failed = 1;
 			tts_clip_unref(clip);
 			it->cached = 1;
 		} else {
@@ -187,7 +170,7 @@ void agent_item_result(struct agent *a, struct result *r)
 	if (!it)
 		return;   /* a barge-in dropped it */
 	if (r->kind == RESULT_AUDIO) {
-		if (buf_add(it, r->data, r->len) < 0)
+		if (bytebuf_add(&it->audio, r->data, r->len) < 0)
 			it->failed = 1;
 		return;
 	}
@@ -358,14 +341,14 @@ static int send_frames(struct agent *a, struct item *it, int64_t now, int64_t *w
 		} else {
 			if (it->kind == IT_SAY && !it->all_made)
 				say_next_piece(a, it);
-			avail = it->len - it->sent;
+			avail = it->audio.len - it->sent;
 			if (avail >= AG_FRAME) {
-				memcpy(frame, it->buf + it->sent, AG_FRAME);
+				memcpy(frame, it->audio.data + it->sent, AG_FRAME);
 				it->sent += AG_FRAME;
 			} else if (it->all_made || it->failed) {
 				if (!avail)
 					return 1;
-				memcpy(frame, it->buf + it->sent, avail);
+				memcpy(frame, it->audio.data + it->sent, avail);
 				memset(frame + avail, AG_SILENCE, AG_FRAME - avail);
 				it->sent += avail;
 			} else {
@@ -382,8 +365,7 @@ static int send_frames(struct agent *a, struct item *it, int64_t now, int64_t *w
 		it->frames++;
 		a->play_end_us += AG_FRAME_US;
 		if (it->loop == 1 && it->sent >= TRIM_AT) {
-			memmove(it->buf, it->buf + it->sent, it->len - it->sent);
-			it->len -= it->sent;
+			bytebuf_consume(&it->audio, it->sent);
 			it->sent = 0;
 		}
 	}

@@ -3,14 +3,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,60 +15,18 @@
 #include <sndfile.h>
 
 #include "check.h"
+#include "stub.h"
 #include "config.h"
 #include "playsrc.h"
 
 #define STUB "tests/stubs/openai_speech.py"   /* tests/run runs from the repo root */
 
-struct stub {
-	pid_t pid;
-	int port;
-};
-
-/* The stub serving DIR (--static), on a port it picks; "listening on PORT" first. */
-static int stub_start(struct stub *s, const char *dir)
+/* The stub serving DIR (--static), on a port it picks. */
+static int static_stub(struct stub *s, const char *dir)
 {
-	const char *argv[] = {"python3", STUB, "--port", "0", "--static", dir, NULL};
-	int fd[2];
-	char line[128];
-	size_t len = 0;
+	const char *argv[] = {STUB, "--port", "0", "--static", dir, NULL};
 
-	s->pid = -1;
-	s->port = 0;
-	if (pipe(fd) < 0)
-		return -1;
-	s->pid = fork();
-	if (s->pid < 0)
-		return -1;
-	if (s->pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		dup2(fd[1], 1);
-		close(fd[0]);
-		close(fd[1]);
-		execvp("python3", (char *const *)argv);
-		_exit(127);
-	}
-	close(fd[1]);
-	while (len < sizeof(line) - 1) {
-		struct pollfd p = {.fd = fd[0], .events = POLLIN};
-		if (poll(&p, 1, 10000) <= 0)
-			break;
-		if (read(fd[0], line + len, 1) <= 0 || line[len] == '\n')
-			break;
-		len++;
-	}
-	line[len] = '\0';
-	close(fd[0]);
-	return sscanf(line, "listening on %d", &s->port) == 1 && s->port > 0 ? 0 : -1;
-}
-
-static void stub_stop(struct stub *s)
-{
-	if (s->pid > 0) {
-		kill(s->pid, SIGTERM);
-		waitpid(s->pid, NULL, 0);
-	}
-	s->pid = -1;
+	return stub_start(s, argv);
 }
 
 /* SECONDS of a 440 Hz tone at RATE Hz, CHANNELS channels, as 16-bit WAV. */
@@ -206,7 +160,7 @@ static void test_url(struct config *cfg)
 	CHECK(write_wav(p, 44100, 1, 1.0) == 0);
 	snprintf(p, sizeof(p), "%s/page.html", web);
 	write_text(p, "<html>not audio</html>\n");
-	CHECK(stub_start(&s, web) == 0);
+	CHECK(static_stub(&s, web) == 0);
 
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/tone.wav", s.port);
 	CHECK(load(cfg, url, &n, &cached, err, sizeof(err)) == 0);

@@ -2,80 +2,32 @@
  * speech, streamed chunked): audio, streaming, keys, HTTP errors, timeouts, sink stop. */
 #include <errno.h>
 #include <math.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 
 #include "check.h"
+#include "stub.h"
 #include "config.h"
 #include "g711.h"
 #include "tts_int.h"
 
 #define STUB "tests/stubs/openai_speech.py"   /* tests/run runs from the repo root */
 
-struct stub {
-	pid_t pid;
-	int port;
-};
-
-/* Start the stub with ARGS (NULL-terminated, after --port 0) and read "listening on PORT". */
-static int stub_start(struct stub *s, const char *const *args)
+/* Start the speech stub with ARGS (NULL-terminated) after --port 0. */
+static int speech_stub(struct stub *s, const char *const *args)
 {
-	const char *argv[24] = {"python3", STUB, "--port", "0"};
-	int fd[2], n = 4;
-	char line[128];
-	size_t len = 0;
+	const char *argv[24] = {STUB, "--port", "0"};
+	int n = 3;
 
-	for (int i = 0; args[i] && n < 22; i++)
+	for (int i = 0; args[i] && n < 23; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
-	s->pid = -1;
-	s->port = 0;
-	if (pipe(fd) < 0)
-		return -1;
-	s->pid = fork();
-	if (s->pid < 0)
-		return -1;
-	if (s->pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGTERM);   /* never outlive a crashed test */
-		dup2(fd[1], 1);
-		close(fd[0]);
-		close(fd[1]);
-		execvp("python3", (char *const *)argv);
-		_exit(127);
-	}
-	close(fd[1]);
-	while (len < sizeof(line) - 1) {
-		struct pollfd p = {.fd = fd[0], .events = POLLIN};
-		if (poll(&p, 1, 10000) <= 0)
-			break;
-		ssize_t r = read(fd[0], line + len, 1);
-		if (r <= 0 || line[len] == '\n')
-			break;
-		len++;
-	}
-	line[len] = '\0';
-	close(fd[0]);
-	if (sscanf(line, "listening on %d", &s->port) != 1 || s->port <= 0)
-		return -1;
-	return 0;
-}
-
-static void stub_stop(struct stub *s)
-{
-	if (s->pid > 0) {
-		kill(s->pid, SIGTERM);
-		waitpid(s->pid, NULL, 0);
-	}
-	s->pid = -1;
+	return stub_start(s, argv);
 }
 
 static double now_ms(void)
@@ -149,7 +101,7 @@ static void test_audio(struct config *cfg)
 	double t0, t1;
 	const char *args[] = {"--key", "sk-test", NULL};
 
-	CHECK(stub_start(&s, args) == 0);
+	CHECK(speech_stub(&s, args) == 0);
 	set_url(cfg, &s);
 	snprintf(cfg->tts_api_key, sizeof(cfg->tts_api_key), "sk-test");
 
@@ -238,7 +190,7 @@ static void test_streaming(struct config *cfg)
 	const char *args[] = {"--chunk-delay-ms", "50", NULL};
 
 	cfg->tts_api_key[0] = '\0';
-	CHECK(stub_start(&s, args) == 0);
+	CHECK(speech_stub(&s, args) == 0);
 	set_url(cfg, &s);
 	memset(&g, 0, sizeof(g));
 	CHECK(say(cfg, "Hello world, this is streaming.", &g, err, sizeof(err), &t0) == 0);
@@ -259,7 +211,7 @@ static void test_failures(struct config *cfg)
 	cfg->tts_api_key[0] = '\0';
 	{
 		const char *args[] = {"--fail-status", "500", NULL};
-		CHECK(stub_start(&s, args) == 0);
+		CHECK(speech_stub(&s, args) == 0);
 		set_url(cfg, &s);
 		CHECK(say(cfg, "Hello", &g, err, sizeof(err), NULL) == -1);
 		CHECK(strstr(err, "HTTP 500") != NULL);
@@ -268,7 +220,7 @@ static void test_failures(struct config *cfg)
 	}
 	{   /* no answer within timeout_ms */
 		const char *args[] = {"--delay-ms", "2000", NULL};
-		CHECK(stub_start(&s, args) == 0);
+		CHECK(speech_stub(&s, args) == 0);
 		set_url(cfg, &s);
 		cfg->tts_timeout_ms = 300;
 		double t0 = now_ms();
@@ -281,7 +233,7 @@ static void test_failures(struct config *cfg)
 	}
 	{   /* the body stalls mid-stream: the whole transfer is bounded */
 		const char *args[] = {"--chunk-delay-ms", "400", NULL};
-		CHECK(stub_start(&s, args) == 0);
+		CHECK(speech_stub(&s, args) == 0);
 		set_url(cfg, &s);
 		cfg->tts_timeout_ms = 2000;
 		memset(&g, 0, sizeof(g));
@@ -294,7 +246,7 @@ static void test_failures(struct config *cfg)
 	}
 	{   /* a 200 that is not audio */
 		const char *args[] = {"--content-type", "text/html; charset=utf-8", NULL};
-		CHECK(stub_start(&s, args) == 0);
+		CHECK(speech_stub(&s, args) == 0);
 		set_url(cfg, &s);
 		memset(&g, 0, sizeof(g));
 		CHECK(say(cfg, "Hello", &g, err, sizeof(err), NULL) == -1);
@@ -304,7 +256,7 @@ static void test_failures(struct config *cfg)
 	}
 	{   /* audio/pcm (some servers) is accepted */
 		const char *args[] = {"--content-type", "audio/pcm", NULL};
-		CHECK(stub_start(&s, args) == 0);
+		CHECK(speech_stub(&s, args) == 0);
 		set_url(cfg, &s);
 		memset(&g, 0, sizeof(g));
 		CHECK(say(cfg, "Hello", &g, err, sizeof(err), NULL) == 0);

@@ -3,18 +3,16 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "stub.h"
 #include "config.h"
 #include "resq.h"
 #include "turnclient.h"
@@ -107,53 +105,20 @@ static const char *verb_text(const struct result *r)
 
 /* --- the stub ----------------------------------------------------------------------------- */
 
-static pid_t g_stub;
+static struct stub g_stub = {-1, 0};
 static int g_port;
 static char g_log[256];
 
-static int stub_start(void)
+static int turn_stub_start(void)
 {
 	const char *script = getenv("TURNSRV");
-	char line[128];
-	int pfd[2];
-	FILE *f;
+	const char *argv[] = {script ? script : "tests/stubs/turnsrv.py", "--port", "0",
+			      "--token", TOKEN, "--url-base", "http://127.0.0.1:{port}",
+			      "--url-base", "http://turn.example.test:{port}", "--log", g_log, NULL};
+	int rc = stub_start(&g_stub, argv);
 
-	if (!script)
-		script = "tests/stubs/turnsrv.py";
-	if (pipe(pfd) != 0)
-		return -1;
-	g_stub = fork();
-	if (g_stub < 0)
-		return -1;
-	if (g_stub == 0) {
-		/* The stub dies with us, even when a failed check aborts the test. */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		dup2(pfd[1], 1);
-		close(pfd[0]);
-		close(pfd[1]);
-		execlp("python3", "python3", script, "--port", "0", "--token", TOKEN,
-		       "--url-base", "http://127.0.0.1:{port}",
-		       "--url-base", "http://turn.example.test:{port}",
-		       "--log", g_log, (char *)NULL);
-		_exit(127);
-	}
-	close(pfd[1]);
-	f = fdopen(pfd[0], "r");
-	if (!f || !fgets(line, sizeof(line), f) || sscanf(line, "listening on %d", &g_port) != 1) {
-		if (f)
-			fclose(f);
-		return -1;
-	}
-	fclose(f);
-	return 0;
-}
-
-static void stub_stop(void)
-{
-	if (g_stub > 0) {
-		kill(g_stub, SIGTERM);
-		waitpid(g_stub, NULL, 0);
-	}
+	g_port = g_stub.port;
+	return rc;
 }
 
 /* The stub's JSON line for a request to PATH containing WANT, or 0. */
@@ -489,9 +454,9 @@ int main(void)
 		return check_done();
 	}
 	snprintf(g_log, sizeof(g_log), "%s/turns.jsonl", dir);
-	if (stub_start() != 0) {
+	if (turn_stub_start() != 0) {
 		CHECK_MSG(0, "turnsrv.py started (python3 tests/stubs/turnsrv.py from the repo root)");
-		stub_stop();
+		stub_stop(&g_stub);
 		check_rmdir_flat(dir);
 		return check_done();
 	}
@@ -520,7 +485,7 @@ int main(void)
 	for (int i = 0; i < g_ngot; i++)
 		result_free(g_got[i]);
 	resq_free(g_q);
-	stub_stop();
+	stub_stop(&g_stub);
 	check_rmdir_flat(dir);
 	curl_global_cleanup();
 	return check_done();

@@ -15,11 +15,11 @@
 #include <ev.h>
 #include <curl/curl.h>
 #include <libwebsockets.h>
-#include <libxml/parser.h>
 
 #include "calllog.h"
 #include "config.h"
 #include "mode.h"
+#include "turnparse.h"
 #include "server.h"
 
 #define CALLPIPE_WS_VERSION "0.1.0"
@@ -440,7 +440,7 @@ int main(int argc, char **argv)
 	/* Both keep global state that must be set up once, before any thread (the agent's
 	 * workers and turn client) uses them. */
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	xmlInitParser();
+	turnparse_init();
 	app.srv = wsserver_new(&app.cfg, mode, &hooks, err, sizeof(err));
 	if (!app.srv) {
 		fprintf(stderr, "callpipe-ws: %s\n", err);

@@ -7,8 +7,8 @@
  * cancelled flag, which is what lets turnclient_cancel() promise "nothing after I return"
  * without waiting for the thread.
  *
- * The program must call curl_global_init(CURL_GLOBAL_DEFAULT) (and libxml2's xmlInitParser(),
- * done here too) before turnclient_new(): neither is safe to run first on a worker thread. */
+ * The program must call curl_global_init(CURL_GLOBAL_DEFAULT) and turnparse_init() before
+ * turnclient_new(): neither is safe to run first on a worker thread. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -633,8 +633,6 @@ struct turnclient *turnclient_new(const struct config *cfg, struct resq *q, char
 	tc->lim.max_bytes = cfg->max_turn_bytes ? cfg->max_turn_bytes : 65536;
 	tc->lim.max_verbs = cfg->max_verbs > 0 ? cfg->max_verbs : 64;
 	tc->lim.max_text = cfg->max_say_chars > 0 ? (size_t)cfg->max_say_chars : 4096;
-	/* libxml2's global init is not thread-safe the first time: do it on this thread. */
-	xmlInitParser();
 	if (pthread_mutex_init(&tc->mu, NULL) != 0) {
 		free(tc);
 		strutil_seterr(err, errlen, "turnclient: cannot create a mutex");

@@ -700,7 +700,6 @@ struct turnparse *turnparse_new(const struct turnparse_limits *lim, turnparse_ve
 	sax.externalSubset = on_doctype;
 	sax.entityDecl = on_entity_decl;
 	sax.serror = on_xml_error;
-	xmlInitParser();   /* a no-op once main has called turnparse_init() */
 	p->ctxt = xmlCreatePushParserCtxt(&sax, p, NULL, 0, NULL);
 	if (!p->ctxt) {
 		free(p);

@@ -449,6 +449,7 @@ int main(void)
 
 	/* The program's job, per turnclient.h: once, before any thread. */
 	curl_global_init(CURL_GLOBAL_DEFAULT);
+	turnparse_init();
 	if (!mkdtemp(dir)) {
 		CHECK_MSG(0, "mkdtemp");
 		return check_done();

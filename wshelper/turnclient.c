@@ -19,7 +19,6 @@
 #include <strings.h>
 
 #include <curl/curl.h>
-#include <libxml/parser.h>
 
 #include "config.h"
 #include "form.h"

@@ -91,7 +91,7 @@ struct item {
 	struct bytebuf audio;
 	size_t sent;
 	size_t piece_at;            /* Say: text offset of the next piece to synthesize */
-	unsigned job_busy : 1, all_made : 1, started : 1, failed : 1, cached : 1;
+	unsigned job_busy : 1, all_made : 1, started : 1, failed : 1, cached : 1, cut : 1;
 	long frames;
 	int64_t t_queued_us, t_first_frame_us;
 	long pause_frames;

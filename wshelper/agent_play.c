@@ -221,12 +221,14 @@ static void log_item(struct agent *a, struct item *it)
 		const char *kv[] = { "text", it->text, "engine", a->g->engine, "voice", voice,
 				     "frames", frames, "first_frame_ms", wait, "since_answer_ms", since,
 				     "cached", it->cached ? "yes" : "no", "loop", it->loop > 1 ? loop : NULL,
-				     "failed", it->failed ? "yes" : NULL, NULL };
+				     "failed", it->failed ? "yes" : NULL,
+				     "interrupted", it->cut ? "yes" : NULL, NULL };
 		call_log(a->c, kind, kv);
 	} else if (it->kind == IT_PLAY) {
 		const char *kv[] = { "src", it->text, "frames", frames, "first_frame_ms", wait,
 				     "cached", it->cached ? "yes" : "no", "loop", it->loop > 1 ? loop : NULL,
-				     "failed", it->failed ? "yes" : NULL, NULL };
+				     "failed", it->failed ? "yes" : NULL,
+				     "interrupted", it->cut ? "yes" : NULL, NULL };
 		call_log(a->c, kind, kv);
 	}
 }
@@ -289,16 +291,15 @@ void agent_barge_in(struct agent *a, const char *why)
 	agent_global_cancel_call(a->id);
 	a->turn_busy = 0;
 	a->turn_seq++;   /* what the cancelled turn still had queued is stale */
-	/* the interrupted prompts go; verbs after the Gather stay (its fall-through) */
-	if (a->gather_open) {
-		while (a->head && a->head->kind != IT_GATHER_END)
-			item_pop(a);
-		if (a->head)
-			item_pop(a);
-		a->gather_open = 0;
-	} else {
-		agent_items_clear(a);
+	/* the utterance cut short is logged as far as it went (frames: what was sent) */
+	if (a->head && a->head->frames > 0 && a->head->kind != IT_PAUSE) {
+		a->head->cut = 1;
+		log_item(a, a->head);
 	}
+	/* the rest of the answer goes too: the keys make the next turn (a Gather's
+	 * fall-through runs only when nothing is pressed) */
+	agent_items_clear(a);
+	a->gather_open = 0;
 	snprintf(played, sizeof(played), "%ld", a->interrupted_after_ms);
 	snprintf(frames, sizeof(frames), "%ld", dropped < 0 ? 0 : dropped);
 	{

@@ -193,6 +193,8 @@ void agent_start_listening(struct agent *a, const struct turn_gather *g)
 		a->lg = *g;
 	a->listening = 1;
 	a->gather_pending = 0;
+	a->ndigits = 0;
+	a->digits[0] = '\0';
 	a->listen_due_us = call_now(a->c) + (int64_t)g->timeout_s * 1000000;
 	snprintf(timeout, sizeof(timeout), "%d", g->timeout_s);
 	snprintf(digits, sizeof(digits), "%d", g->num_digits);
@@ -214,9 +216,8 @@ static void finish_digits(struct agent *a)
 
 	next_url(a, url, sizeof(url));
 	a->timeouts = 0;
+	/* the digits stay until the next listen: a <Redirect> in the answer posts them again */
 	agent_post_turn(a, "dtmf", url);
-	a->ndigits = 0;
-	a->digits[0] = '\0';
 }
 
 /* --- turn results --- */

@@ -1,5 +1,6 @@
 # agent_fcgid: agent mode through make run's Apache (mod_fcgid) with the default turn handler:
-# greeting, DTMF by numDigits and by finishOnKey, Hangup after the mark, Play, cache, bad Play.
+# greeting, DTMF by numDigits and by finishOnKey, Hangup after the mark, Play, cache, bad Play,
+# a key that interrupts the prompt, and a long Say through an outbound queue of 32 KiB.
 VARIANT=fcgid
 source "$(dirname "$0")/agent.inc"
 
@@ -16,9 +17,23 @@ XML
 cat > "$TPL/turn_start.15550000004.xml" <<'XML'
 <Response><Play>tone44k.wav</Play><Play>../callpipe.conf</Play><Hangup/></Response>
 XML
+# +15550000006: a long prompt a key interrupts; the reply says what the turn was told
+cat > "$TPL/turn_start.15550000006.xml" <<'XML'
+<Response><Gather numDigits="1"><Say>This prompt is long on purpose. It goes on for several seconds, so that a key can cut it short. It would go on and on.</Say></Gather></Response>
+XML
+cat > "$TPL/turn_dtmf.15550000006.xml" <<'XML'
+<Response><Say>Interrupted {{Interrupted}} after {{InterruptedAfterMs}}.</Say><Hangup/></Response>
+XML
+# +15550000007: about 15 s of speech, far more than the 32 KiB outbound queue holds
+cat > "$TPL/turn_start.15550000007.xml" <<'XML'
+<Response><Say>One two three four five six seven eight nine ten. Eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty. Twenty one twenty two twenty three twenty four twenty five twenty six twenty seven twenty eight twenty nine thirty.</Say><Hangup/></Response>
+XML
 templates_seal "$TPL"
 
-stack_start "$VARIANT" MODE=agent AUTH_TOKEN=$TOKEN TEMPLATES_DIR="$TPL" || { finish; exit 1; }
+# [ws] max_queue_bytes = 32 KiB (about 100 media messages): the agent's pacing, not luck,
+# keeps every call here under it; a queue overflow would close the call with 1011.
+stack_start "$VARIANT" MODE=agent AUTH_TOKEN=$TOKEN TEMPLATES_DIR="$TPL" \
+	WS_CONF="max_queue_bytes = 32768" || { finish; exit 1; }
 BASE=http://127.0.0.1:$HTTP_PORT
 sox -n -r 44100 -b 16 -c 2 "$RUN_DIR/media/tone44k.wav" synth 1.5 sine 440 && chmod 0644 "$RUN_DIR/media/tone44k.wav" ||
 	notok "sox makes a 44.1 kHz test tone"
@@ -72,6 +87,27 @@ expect_eq "Play: 1.5 s of 44.1 kHz became 75 frames of 20 ms" "$(jget "$out" .ag
 log=$(call_log "$SID")
 expect_match "Play: log play line with 75 frames" "$log" " ws play src=tone44k.wav frames=75 "
 expect_match "Play: ../callpipe.conf refused and logged" "$log" ' ws turn_warning verb=play .*outside \[agent\] media_dir'
+
+# --- a key during the prompt: unsent audio dropped, clear sent, the next turn told ---------------
+SID=CA$(hex32)
+out=$(agent_call --call-sid "$SID" --to +15550000006 --dtmf-at 1.5:7 --expect-hangup)
+expect_eq "barge-in: PASS, the agent hung up after its reply" "$(jget "$out" '[.outcome, .agent.hung_up] | @text')" '["pass",true]'
+expect_match "barge-in: the caller got a clear" "$(jget "$out" .agent.clears)" '^[1-9]'
+expect_match "barge-in: the prompt was cut short (heard < 3 s of it)" "$(jget "$out" '.agent.utterances[0].heard_ms')" '^[12]?[0-9]{1,3}(\.[0-9]+)?$'
+log=$(call_log "$SID")
+expect_match "barge-in: logged with the audio played before it" "$log" ' ws barge_in by=dtmf played_ms=[0-9]+ dropped_frames=[0-9]+'
+expect_match "barge-in: the prompt is logged as interrupted, cut short" "$log" ' ws say text="This prompt is long on purpose\. [^"]*" .*frames=[0-9]+ .* interrupted=yes'
+expect_match "barge-in: the next turn said Interrupted=true and when (1-3 s)" "$log" ' ws say text="Interrupted true after [12][0-9]{3}\."'
+
+# --- 15 s of speech through a 32 KiB queue: paced, whole, the call not closed --------------------
+SID=CA$(hex32)
+out=$(agent_call --call-sid "$SID" --to +15550000007 --expect-hangup)
+expect_eq "long Say: PASS, played whole, then the agent hung up" "$(jget "$out" '[.outcome, .agent.hung_up, .close_code] | @text')" '["pass",true,1000]'
+expect_match "long Say: over 10 s of audio heard" "$(jget "$out" '.agent.utterances[0].heard_ms')" '^[1-9][0-9]{4}(\.[0-9]+)?$'
+expect_nomatch "long Say: no queue overflow" "$(call_log "$SID")" 'errors_queue_full|close_code=1011'
+# [agent] lead_ms = 1000, topped up every 200 ms: never much more than 1.2 s ahead
+expect_match "long Say: paced, never over 2 s ahead of the caller (max buffered at Twilio)" \
+	"$(jget "$out" .agent.max_buffered_ms)" '^1?[0-9]{1,3}(\.[0-9]+)?$'
 
 # --- the cache: a second greeting is not synthesized again -------------------------------------
 SID=CA$(hex32)

@@ -197,6 +197,8 @@ int sim_agent_step(struct sim_agent *a, int64_t now, size_t buffered, size_t pen
 	int64_t quiet = a->last_media_us > a->quiet_from_us ? a->last_media_us :
 			a->quiet_from_us;
 
+	if (buffered > a->max_buffered)
+		a->max_buffered = buffered;
 	if (!a->open || a->finished || a->done || buffered || pending_marks || returned_unsent ||
 	    now - quiet < a->cfg.quiet_us)
 		return 0;

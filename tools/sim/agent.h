@@ -55,6 +55,8 @@ struct sim_agent {
 	int finished;                /* the stream ended (sim_agent_finish) */
 	unsigned long clears, marks_played, marks_flushed, frames, odd_frames;
 	uint64_t unplayed_at_end;    /* bytes still buffered when the stream ended */
+	uint64_t max_buffered;       /* the most audio ever waiting in the buffer: how far
+	                                ahead of the caller's ear the agent sends */
 	size_t pending_marks_at_end;
 };
 

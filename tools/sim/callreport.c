@@ -227,13 +227,14 @@ static void agent_json(const struct sim_callopts *o, const struct sim_callrun *r
 	       "\"first_audio_ms\":%.1f,\"greeting\":%ld,\"waits\":%u,\"frames\":%lu,"
 	       "\"frames_not_160\":%lu,\"marks_played\":%lu,\"marks_flushed\":%lu,"
 	       "\"clears\":%lu,\"done\":%s,\"hung_up\":%s,\"unplayed_ms_at_end\":%.1f,"
-	       "\"pending_marks_at_end\":%zu,\"utterances\":[", o->quiet_ms, o->max_seconds,
+	       "\"pending_marks_at_end\":%zu,\"max_buffered_ms\":%.1f,\"utterances\":[",
+	       o->quiet_ms, o->max_seconds,
 	       SIM_AGENT_RMS_FLOOR, a->nutts ? ms(a->utts[0].start_us) : -1.0,
 	       sim_agent_greeting(a) + 1, a->waits, a->frames, a->odd_frames, a->marks_played,
 	       a->marks_flushed, a->clears, a->done ? "true" : "false",
 	       t->closed_by == SIM_CLOSED_SERVER && !t->close_after_stop &&
 	       t->close_code == 1000 ? "true" : "false", (double)a->unplayed_at_end / 8.0,
-	       a->pending_marks_at_end);
+	       a->pending_marks_at_end, (double)a->max_buffered / 8.0);
 	for (i = 0; i < a->nutts; i++) {
 		const struct sim_agent_utt *u = &a->utts[i];
 

@@ -115,7 +115,12 @@ struct agent {
 
 	/* turns */
 	char url[1024];             /* the URL of the turn in flight or last posted */
-	unsigned turn_index;        /* TurnIndex of the next POST */
+	unsigned turn_index;        /* TurnIndex of the next new turn */
+	/* the turn posted last, as a <Redirect> posts it again: its TurnIndex, event (above)
+	 * and what it said of the interruption */
+	unsigned posted_index;
+	int posted_interrupted;
+	long posted_after_ms;
 	unsigned turn_seq;          /* results of older turns are dropped */
 	int turn_busy;              /* a POST is in flight */
 	int turn_errors, timeouts;  /* in a row */
@@ -166,6 +171,8 @@ int agent_audio_playing(const struct agent *a);
 void agent_turn_result(struct agent *a, struct result *r);
 void agent_start_listening(struct agent *a, const struct turn_gather *g);
 void agent_post_turn(struct agent *a, const char *event, const char *url);
+/* <Redirect>: the turn posted last, POSTed again (same TurnIndex and fields) to URL. */
+void agent_redirect_turn(struct agent *a, const char *url);
 void agent_hangup(struct agent *a, const char *reason);
 /* The turn URL a relative ACTION names against BASE. */
 void agent_resolve_url(const char *base, const char *action, char *out, size_t cap);

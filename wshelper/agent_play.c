@@ -181,7 +181,7 @@ void agent_item_result(struct agent *a, struct result *r)
 		const char *kv[] = { "verb", it->kind == IT_PLAY ? "play" : "say", "index", idx,
 				     "detail", r->text, NULL };
 
-		snprintf(idx, sizeof(idx), "%u", a->turn_index ? a->turn_index - 1 : 0);
+		snprintf(idx, sizeof(idx), "%u", a->posted_index);
 		call_log(a->c, "turn_warning", kv);
 		it->failed = 1;
 		return;
@@ -422,9 +422,9 @@ void agent_pump(struct agent *a)
 		case IT_REDIRECT: {
 			char url[sizeof(a->url)];
 
+			/* its answer replaces the rest: posting clears the timeline */
 			agent_resolve_url(a->url, it->text ? it->text : "", url, sizeof(url));
-			agent_items_clear(a);
-			agent_post_turn(a, a->event, url);
+			agent_redirect_turn(a, url);
 			return;
 		}
 		}

@@ -109,16 +109,17 @@ static void say_then_hangup(struct agent *a, const char *text, const char *reaso
 	}
 }
 
-void agent_post_turn(struct agent *a, const char *event, const char *url)
+/* POST the turn described by a->event, a->posted_* and the call to URL. */
+static void post(struct agent *a, const char *url)
 {
 	const struct config *cfg = call_config(a->c);
 	const char *kv[2 * (NFIELDS + AG_PARAMS_MAX) + 1];
+	const char *event = a->event;
 	char index[16], after[24];
 	size_t k = 0, i;
 
-	snprintf(index, sizeof(index), "%u", a->turn_index);
-	snprintf(after, sizeof(after), "%ld", a->interrupted ? a->interrupted_after_ms : 0);
-	snprintf(a->event, sizeof(a->event), "%s", event);
+	snprintf(index, sizeof(index), "%u", a->posted_index);
+	snprintf(after, sizeof(after), "%ld", a->posted_interrupted ? a->posted_after_ms : 0);
 	if (url != a->url)
 		snprintf(a->url, sizeof(a->url), "%s", url);
 	kv[k++] = "AccountSid";
@@ -144,7 +145,7 @@ void agent_post_turn(struct agent *a, const char *event, const char *url)
 	kv[k++] = "Language";
 	kv[k++] = a->lg.language[0] ? a->lg.language : cfg->agent_language;
 	kv[k++] = "Interrupted";
-	kv[k++] = a->interrupted ? "true" : "false";
+	kv[k++] = a->posted_interrupted ? "true" : "false";
 	kv[k++] = "InterruptedAfterMs";
 	kv[k++] = after;
 	for (i = 0; i < a->nparams; i++) {
@@ -175,9 +176,22 @@ void agent_post_turn(struct agent *a, const char *event, const char *url)
 		return;
 	}
 	a->turn_busy = 1;
-	a->turn_index++;
+}
+
+void agent_post_turn(struct agent *a, const char *event, const char *url)
+{
+	snprintf(a->event, sizeof(a->event), "%s", event);
+	a->posted_index = a->turn_index++;
+	a->posted_interrupted = a->interrupted;
+	a->posted_after_ms = a->interrupted_after_ms;
 	a->interrupted = 0;
 	a->interrupted_after_ms = 0;
+	post(a, url);
+}
+
+void agent_redirect_turn(struct agent *a, const char *url)
+{
+	post(a, url);
 }
 
 void agent_start_listening(struct agent *a, const struct turn_gather *g)
@@ -256,7 +270,7 @@ static void turn_done(struct agent *a, const struct result *r)
 	char st[16];
 
 	a->turn_busy = 0;
-	snprintf(index, sizeof(index), "%u", a->turn_index - 1);
+	snprintf(index, sizeof(index), "%u", a->posted_index);
 	snprintf(first, sizeof(first), "%lld", a->t_answer_us ?
 		 (long long)((a->t_answer_us - a->t_turn_us) / 1000) : -1LL);
 	snprintf(total, sizeof(total), "%ld", r->b);
@@ -312,7 +326,7 @@ void agent_turn_result(struct agent *a, struct result *r)
 		char index[16];
 		const char *kv[] = { "index", index, "detail", r->text, NULL };
 
-		snprintf(index, sizeof(index), "%u", a->turn_index - 1);
+		snprintf(index, sizeof(index), "%u", a->posted_index);
 		log_kv(a, "turn_warning", kv);
 		break;
 	}

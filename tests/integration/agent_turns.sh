@@ -73,6 +73,22 @@ check_failure "hung server" "$TURN/hang" "timed out after 1500 ms"
 check_failure "100 MB body" "$TURN/huge" "(body over 65536 bytes|<Say> text over 4096 bytes)"
 check_failure "nobody listening" "http://127.0.0.1:9/turn" "connection refused"
 
+# --- <Redirect>: the same turn, with its Digits, POSTed to another URL; its answer is spoken -----
+TPL=$(templates_copy)
+cat > "$TPL/turn_dtmf.15550000005.xml" <<XML
+<Response><Redirect>$TURN/echo-fields</Redirect><Say>never said</Say></Response>
+XML
+templates_seal "$TPL"
+with_turn_url "" TEMPLATES_DIR="$TPL" || { finish; exit 1; }
+SID=CA$(hex32)
+out=$(agent_call --call-sid "$SID" --to +15550000005 --dtmf 42# --max-seconds 20)
+expect_eq "Redirect: PASS" "$(jget "$out" .outcome)" pass
+log=$(call_log "$SID")
+expect_match "Redirect: the redirected answer was spoken" "$log" ' ws say text="event dtmf digits 42" '
+expect_nomatch "Redirect: the verbs after it were not" "$log" 'never said'
+sig=$(turn0 '[.path, .sig, $f.TurnEvent, $f.Digits, $f.TurnIndex]')
+expect_eq "Redirect: the stub got the dtmf turn with Digits, signed over its URL" "$sig" '["/echo-fields","ok","dtmf","42","1"]'
+
 # --- the OpenAI-compatible TTS engine (a stub of its API, real speech from espeak-ng) ---------
 with_turn_url "$TURN/ok" TTS_CONF="engine = http
 url = http://127.0.0.1:$PORT_tts/v1/audio/speech

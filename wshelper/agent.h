@@ -25,10 +25,10 @@ struct turnclient;
 /* µ-law silence (positive zero). */
 #define AG_SILENCE 0xFF
 /* A Say is synthesized a sentence at a time (at most this many bytes of text per piece), and
- * the next piece only once less than AG_AHEAD_US of audio waits unsent: 60 s of speech never
- * sits in memory at once, and the caller never waits for the whole text. */
+ * the next piece only once less than AG_AHEAD_BYTES of audio (4 s) waits unsent: 60 s of
+ * speech never sits in memory at once, and the caller never waits for the whole text. */
 #define AG_PIECE_MAX 240
-#define AG_AHEAD_US (4 * 1000000LL)
+#define AG_AHEAD_BYTES (4 * 8000)
 /* Audio one timeline item holds, or one job hands over, at most: 10 minutes of µ-law (what
  * <Play> decodes at most). */
 #define AG_AUDIO_MAX (600 * 8000)
@@ -85,7 +85,9 @@ struct item {
 	unsigned id;                /* the seq of its jobs' results */
 	int loop, loops_done;
 	char *text;                 /* Say text, Play source, Redirect URL */
+	size_t text_len;
 	char voice[64], language[32];
+	char voice_key[64];         /* Say: the engine's voice for these (cache key, log) */
 	struct turn_gather gather;  /* IT_GATHER */
 	/* audio: what the jobs made, of which SENT bytes have gone out as frames */
 	struct bytebuf audio;

@@ -104,26 +104,24 @@ static size_t piece_end(const char *text, size_t at, size_t len)
  * else a job. Returns 0, or -1 when no job could be queued. */
 static int say_next_piece(struct agent *a, struct item *it)
 {
-	size_t len = strlen(it->text);
-	char key[64];
+	size_t len = it->text_len;
 
-	tts_voice(a->g->cfg, it->voice, it->language, key, sizeof(key));
-	while (!it->job_busy && it->piece_at < len && it->audio.len - it->sent < AG_AHEAD_US / 125) {
+	while (!it->job_busy && it->piece_at < len && it->audio.len - it->sent < AG_AHEAD_BYTES) {
 		size_t end = piece_end(it->text, it->piece_at, len);
 		char saved = it->text[end];
 		struct tts_clip *clip;
 
 		it->text[end] = '\0';
-		clip = agent_cache_get(a->g, key, it->text + it->piece_at);
+		clip = agent_cache_get(a->g, it->voice_key, it->text + it->piece_at);
 		if (clip) {
 			if (bytebuf_add(&it->audio, tts_clip_data(clip), tts_clip_len(clip)) < 0)
 				it->failed = 1;
 			tts_clip_unref(clip);
-			it->cached = 1;
 		} else {
-			it->cached = 0;
+			it->cached = 0;   /* cached=yes in the log: every piece came from the cache */
 			if (agent_submit_audio(a->g, a->id, it->id, 0, it->text + it->piece_at,
-					       end - it->piece_at, it->voice, it->language, key) < 0) {
+					       end - it->piece_at, it->voice, it->language,
+					       it->voice_key) < 0) {
 				it->text[end] = saved;
 				return -1;
 			}
@@ -143,7 +141,10 @@ static void item_start(struct agent *a, struct item *it)
 	it->started = 1;
 	switch (it->kind) {
 	case IT_SAY:
-		if (!it->text || !*it->text)
+		it->text_len = it->text ? strlen(it->text) : 0;
+		it->cached = 1;
+		tts_voice(a->g->cfg, it->voice, it->language, it->voice_key, sizeof(it->voice_key));
+		if (!it->text_len)
 			it->all_made = 1;
 		else if (say_next_piece(a, it) < 0)
 			it->failed = 1;
@@ -207,8 +208,6 @@ int agent_audio_playing(const struct agent *a)
 static void log_item(struct agent *a, struct item *it)
 {
 	char frames[24], wait[24], since[24], loop[16];
-	const char *kind = it->kind == IT_SAY ? "say" : it->kind == IT_PLAY ? "play" : "pause";
-	char voice[64];
 
 	snprintf(frames, sizeof(frames), "%ld", it->frames);
 	snprintf(wait, sizeof(wait), "%lld", it->t_first_frame_us ?
@@ -216,20 +215,19 @@ static void log_item(struct agent *a, struct item *it)
 	snprintf(since, sizeof(since), "%lld", a->t_answer_us && it->t_first_frame_us ?
 		 (long long)((it->t_first_frame_us - a->t_answer_us) / 1000) : -1LL);
 	snprintf(loop, sizeof(loop), "%d", it->loop);
-	tts_voice(a->g->cfg, it->voice, it->language, voice, sizeof(voice));
 	if (it->kind == IT_SAY) {
-		const char *kv[] = { "text", it->text, "engine", a->g->engine, "voice", voice,
+		const char *kv[] = { "text", it->text, "engine", a->g->engine, "voice", it->voice_key,
 				     "frames", frames, "first_frame_ms", wait, "since_answer_ms", since,
 				     "cached", it->cached ? "yes" : "no", "loop", it->loop > 1 ? loop : NULL,
 				     "failed", it->failed ? "yes" : NULL,
 				     "interrupted", it->cut ? "yes" : NULL, NULL };
-		call_log(a->c, kind, kv);
+		call_log(a->c, "say", kv);
 	} else if (it->kind == IT_PLAY) {
 		const char *kv[] = { "src", it->text, "frames", frames, "first_frame_ms", wait,
 				     "cached", it->cached ? "yes" : "no", "loop", it->loop > 1 ? loop : NULL,
 				     "failed", it->failed ? "yes" : NULL,
 				     "interrupted", it->cut ? "yes" : NULL, NULL };
-		call_log(a->c, kind, kv);
+		call_log(a->c, "play", kv);
 	}
 }
 

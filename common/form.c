@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "form.h"
+#include "twsig.h"
 #include "strutil.h"
 
 struct form {
@@ -148,4 +149,48 @@ const char *form_get(const struct form *f, const char *name)
 void form_free(struct form *f)
 {
 	free(f);
+}
+
+/* One name or value, escaped into OUT (room for 3 bytes per input byte); the new end. */
+static char *encode_into(char *out, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '*' || c == '-' || c == '.' || c == '_') {
+			*out++ = (char)c;
+		} else if (c == ' ') {
+			*out++ = '+';
+		} else {
+			*out++ = '%';
+			*out++ = hex[c >> 4];
+			*out++ = hex[c & 15];
+		}
+	}
+	return out;
+}
+
+char *form_encode(const struct twsig_param *params, size_t n)
+{
+	size_t need = 1, i;
+	char *body, *o;
+
+	for (i = 0; i < n; i++)
+		need += 3 * (strlen(params[i].name) + strlen(params[i].value)) + 2;
+	body = malloc(need);
+	if (!body)
+		return NULL;
+	o = body;
+	for (i = 0; i < n; i++) {
+		if (i)
+			*o++ = '&';
+		o = encode_into(o, params[i].name);
+		*o++ = '=';
+		o = encode_into(o, params[i].value);
+	}
+	*o = '\0';
+	return body;
 }

@@ -10,6 +10,8 @@
 /* Largest input accepted (callers also cap bodies with [fcgi] max_body). */
 #define FORM_MAX_INPUT (16u * 1024 * 1024)
 
+struct twsig_param;
+
 struct form_pair {
 	char *name;   /* decoded, NUL-terminated */
 	char *value;  /* decoded, NUL-terminated, may be "" */
@@ -28,5 +30,10 @@ const struct form_pair *form_at(const struct form *f, size_t i);
 /* First value for NAME (exact, case-sensitive), or NULL. */
 const char *form_get(const struct form *f, const char *name);
 void form_free(struct form *f);
+
+/* The body for N name/value pairs, in order, the way Twilio's Java stack writes it: A-Z a-z
+ * 0-9 and * - . _ as they are, space as '+', every other byte as %XX (upper case); the bytes
+ * form_parse() reads back. malloc'd ("" for no pairs); NULL on no memory. */
+char *form_encode(const struct twsig_param *params, size_t n);
 
 #endif

@@ -181,54 +181,6 @@ static void tc_fail(struct tc_job *j, const char *fmt, ...)
 
 /* --- request ------------------------------------------------------------------------------ */
 
-/* application/x-www-form-urlencoded (WHATWG URL §5.2): the bytes form_parse() reads back.
- * Appends S to OUT (which has room, see tc_enc_len) and returns the new end. */
-static char *tc_enc(char *out, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '*' || c == '-' || c == '.' || c == '_') {
-			*out++ = (char)c;
-		} else if (c == ' ') {
-			*out++ = '+';
-		} else {
-			*out++ = '%';
-			*out++ = hex[c >> 4];
-			*out++ = hex[c & 15];
-		}
-	}
-	return out;
-}
-
-/* The body of J: pairs in the order given. NULL on no memory. */
-static char *tc_body(const struct tc_job *j)
-{
-	size_t need = 1, i;
-	char *body, *o;
-
-	/* Worst case 3 bytes per input byte, plus '=' and '&' per pair; bounded by
-	 * TC_MAX_KV_BYTES so this cannot overflow. */
-	for (i = 0; i < 2 * j->npairs; i++)
-		need += 3 * strlen(j->kv[i]) + 1;
-	body = malloc(need);
-	if (!body)
-		return NULL;
-	o = body;
-	for (i = 0; i < j->npairs; i++) {
-		if (i)
-			*o++ = '&';
-		o = tc_enc(o, j->kv[2 * i]);
-		*o++ = '=';
-		o = tc_enc(o, j->kv[2 * i + 1]);
-	}
-	*o = '\0';
-	return body;
-}
-
 /* "Media type is text/xml or application/xml", parameters (;charset=…) allowed. */
 static int tc_is_twiml(const char *ct)
 {
@@ -343,32 +295,29 @@ static int tc_start(struct turnclient *tc, struct tc_job *j)
 	size_t i;
 	int ok = 1;
 
+	/* kv holds the decoded pairs: what the body encodes and the signature is over */
+	params = calloc(j->npairs ? j->npairs : 1, sizeof(*params));
+	for (i = 0; params && i < j->npairs; i++) {
+		params[i].name = j->kv[2 * i];
+		params[i].value = j->kv[2 * i + 1];
+	}
 	j->parser = turnparse_new(&tc->lim, tc_on_verb, tc_on_warn, j);
-	j->body = tc_body(j);
+	j->body = params ? form_encode(params, j->npairs) : NULL;
 	j->easy = curl_easy_init();
-	if (!j->parser || !j->body || !j->easy) {
+	if (!params || !j->parser || !j->body || !j->easy) {
+		free(params);
 		tc_fail(j, "out of memory");
 		return -1;
 	}
 	if (tc->token[0]) {
-		/* kv already holds decoded strings: exactly what the signature is over. */
-		params = calloc(j->npairs ? j->npairs : 1, sizeof(*params));
-		if (!params) {
-			tc_fail(j, "out of memory");
-			return -1;
-		}
-		for (i = 0; i < j->npairs; i++) {
-			params[i].name = j->kv[2 * i];
-			params[i].value = j->kv[2 * i + 1];
-		}
 		if (twsig_compute(tc->token, j->url, params, j->npairs, sig) != 0) {
 			free(params);
 			tc_fail(j, "cannot sign the turn (URL over %d bytes?)", TWSIG_URL_MAX - 1);
 			return -1;
 		}
-		free(params);
 		snprintf(hdr, sizeof(hdr), "X-Twilio-Signature: %s", sig);
 	}
+	free(params);
 	/* "Expect:" off: curl would otherwise wait for 100 Continue on large bodies. */
 	static const char *const fixed[] = {
 		"Content-Type: application/x-www-form-urlencoded",

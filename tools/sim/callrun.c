@@ -1,5 +1,6 @@
 /* callrun: the steps of `callpipe-sim call` (options, webhook, TwiML, stream, callbacks)
  * and its verdict, kept apart from main so tests and the load command can reuse them. */
+#include "form.h"
 #include "callrun.h"
 
 #include <math.h>
@@ -91,7 +92,7 @@ static void http_call(const struct sim_callopts *o, const char *method, const ch
 {
 	char send[4096], sign[TWSIG_URL_MAX], sig[TWSIG_LEN + 1], err[256];
 	struct sim_http_request req;
-	char *form = sim_form_encode(p, n);
+	char *form = form_encode(p, n);
 	int get = strcmp(method, "GET") == 0;
 
 	memset(&req, 0, sizeof(req));

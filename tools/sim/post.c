@@ -208,7 +208,7 @@ static int make_plan(const struct post_opts *o, struct post_plan *pl)
 	if (get) {
 		/* GET: the pairs travel in the query string, which is part of the signed URL;
 		 * nothing is appended to the string to sign (PROTOCOL.md, signature step 2). */
-		char *q = sim_form_encode(o->pairs, o->npairs);
+		char *q = form_encode(o->pairs, o->npairs);
 		size_t ul = strlen(url);
 
 		if (!q)
@@ -263,7 +263,7 @@ static int make_plan(const struct post_opts *o, struct post_plan *pl)
 			}
 		}
 	} else {
-		pl->body = sim_form_encode(o->pairs, o->npairs);
+		pl->body = form_encode(o->pairs, o->npairs);
 		if (!pl->body)
 			goto out;
 		pl->body_len = strlen(pl->body);

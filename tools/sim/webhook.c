@@ -252,69 +252,6 @@ void sim_http_response_free(struct sim_http_response *resp)
 	resp->headers_len = resp->body_len = 0;
 }
 
-long sim_form_escape(const char *in, char *out, size_t cap)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-
-	for (; *in; in++) {
-		unsigned char ch = (unsigned char)*in;
-
-		if (isalnum(ch) || ch == '.' || ch == '-' || ch == '*' || ch == '_') {
-			if (o + 1 >= cap)
-				return -1;
-			out[o++] = (char)ch;
-		} else if (ch == ' ') {
-			if (o + 1 >= cap)
-				return -1;
-			out[o++] = '+';
-		} else {
-			if (o + 3 >= cap)
-				return -1;
-			out[o++] = '%';
-			out[o++] = hex[ch >> 4];
-			out[o++] = hex[ch & 15];
-		}
-	}
-	if (o >= cap)
-		return -1;
-	out[o] = '\0';
-	return (long)o;
-}
-
-char *sim_form_encode(const struct twsig_param *params, size_t n)
-{
-	size_t i, cap = 1, used = 0;
-	char *out;
-
-	for (i = 0; i < n; i++)
-		cap += 3 * (strlen(params[i].name) + strlen(params[i].value)) + 2;
-	out = malloc(cap);
-	if (!out)
-		return NULL;
-	out[0] = '\0';
-	for (i = 0; i < n; i++) {
-		long k;
-
-		if (i)
-			out[used++] = '&';
-		k = sim_form_escape(params[i].name, out + used, cap - used);
-		if (k < 0)
-			goto fail;
-		used += (size_t)k;
-		out[used++] = '=';
-		k = sim_form_escape(params[i].value, out + used, cap - used);
-		if (k < 0)
-			goto fail;
-		used += (size_t)k;
-	}
-	out[used] = '\0';
-	return out;
-fail:
-	free(out);
-	return NULL;
-}
-
 int sim_url_split(const char *url, char *scheme, size_t scheme_cap, char *host,
 		  size_t host_cap, int *port, char *path, size_t path_cap)
 {

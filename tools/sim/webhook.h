@@ -46,13 +46,6 @@ int sim_http_send(const struct sim_http_request *req, struct sim_http_response *
 		  char *err, size_t errlen);
 void sim_http_response_free(struct sim_http_response *resp);
 
-/* application/x-www-form-urlencoded the way Twilio's Java stack writes it: A-Z a-z 0-9
- * and ".-*_" kept, space as '+', every other byte as %XX (upper case). Returns a malloc'd
- * string ("" for no pairs), or NULL when out of memory. */
-char *sim_form_encode(const struct twsig_param *params, size_t n);
-/* Percent-encode one value the same way into OUT; returns the length, -1 if CAP is short. */
-long sim_form_escape(const char *in, char *out, size_t cap);
-
 /* The URL Twilio would have requested (and signs) for URL: PUBLIC_BASE (trailing '/'
  * dropped) followed by URL's path and query; or URL itself when PUBLIC_BASE is NULL or "".
  * 0, or -1 with err (URL without scheme://host, result too long). */

@@ -441,6 +441,12 @@ int main(int argc, char **argv)
 	 * workers and turn client) uses them. */
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	turnparse_init();
+	/* libespeak-ng 1.51 opens a PulseAudio connection when it starts, even for synthesis
+	 * into a callback: it looks for a sound server (a desktop session's, when one is
+	 * reachable) and, as a daemon user, prints "Failed to create secure directory". This
+	 * process plays no sound: point libpulse at a path nothing listens on. Before any
+	 * thread, since setenv() is not safe beside getenv() in another. */
+	setenv("PULSE_SERVER", "unix:/dev/null", 1);
 	app.srv = wsserver_new(&app.cfg, mode, &hooks, err, sizeof(err));
 	if (!app.srv) {
 		fprintf(stderr, "callpipe-ws: %s\n", err);

@@ -114,4 +114,7 @@ SID=CA$(hex32)
 out=$(agent_call --call-sid "$SID" --dtmf 1#)
 expect_match "second call's greeting came from the TTS cache" "$(call_log "$SID")" ' ws say text="Hello, this is callpipe\. [^"]*" .* cached=yes'
 
+# espeak-ng would open a PulseAudio connection; the helper points libpulse nowhere
+expect_nomatch "callpipe-ws's log has no sound-server noise" "$(cat "$RUN_DIR/logs/callpipe-ws.log")" 'pulse'
+
 finish

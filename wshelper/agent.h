@@ -173,6 +173,9 @@ int agent_audio_playing(const struct agent *a);
 void agent_turn_result(struct agent *a, struct result *r);
 void agent_start_listening(struct agent *a, const struct turn_gather *g);
 void agent_post_turn(struct agent *a, const char *event, const char *url);
+/* The turn still streaming is given up (WHY: "barge_in", "redirect", "a new turn"): logged as
+ * turn_cancelled, its transfer aborted, whatever it still had queued dropped. */
+void agent_turn_abandon(struct agent *a, const char *why);
 /* <Redirect>: the turn posted last, POSTed again (same TurnIndex and fields) to URL. */
 void agent_redirect_turn(struct agent *a, const char *url);
 void agent_hangup(struct agent *a, const char *reason);

@@ -286,9 +286,8 @@ void agent_barge_in(struct agent *a, const char *why)
 		if (m[i].name[0])
 			m[i].flushed = 1;
 	a->play_end_us = now;
-	agent_global_cancel_call(a->id);
-	a->turn_busy = 0;
-	a->turn_seq++;   /* what the cancelled turn still had queued is stale */
+	agent_turn_abandon(a, "barge_in");
+	agent_global_cancel_call(a->id);   /* and the synthesis under way */
 	/* the utterance cut short is logged as far as it went (frames: what was sent) */
 	if (a->head && a->head->frames > 0 && a->head->kind != IT_PAUSE) {
 		a->head->cut = 1;

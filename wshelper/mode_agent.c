@@ -109,6 +109,20 @@ static void say_then_hangup(struct agent *a, const char *text, const char *reaso
 	}
 }
 
+void agent_turn_abandon(struct agent *a, const char *why)
+{
+	char index[16];
+	const char *kv[] = { "index", index, "event", a->event, "url", a->url, "why", why, NULL };
+
+	if (!a->turn_busy)
+		return;
+	snprintf(index, sizeof(index), "%u", a->posted_index);
+	log_kv(a, "turn_cancelled", kv);
+	a->turn_busy = 0;
+	a->turn_seq++;   /* what it still had queued is stale */
+	turnclient_cancel(a->g->turns, a->id);
+}
+
 /* POST the turn described by a->event, a->posted_* and the call to URL. */
 static void post(struct agent *a, const char *url)
 {
@@ -164,7 +178,6 @@ static void post(struct agent *a, const char *url)
 	a->t_answer_us = 0;
 	a->utter_play_start_us = 0;
 	a->turn_seq++;
-	turnclient_cancel(a->g->turns, a->id);
 	if (turnclient_post(a->g->turns, a->id, a->turn_seq, a->url, kv) < 0) {
 		const char *ekv[] = { "index", index, "event", event, "url", a->url, "reason",
 				      "cannot queue the request (out of memory or shutting down)",
@@ -180,6 +193,7 @@ static void post(struct agent *a, const char *url)
 
 void agent_post_turn(struct agent *a, const char *event, const char *url)
 {
+	agent_turn_abandon(a, "a new turn");
 	snprintf(a->event, sizeof(a->event), "%s", event);
 	a->posted_index = a->turn_index++;
 	a->posted_interrupted = a->interrupted;
@@ -191,6 +205,7 @@ void agent_post_turn(struct agent *a, const char *event, const char *url)
 
 void agent_redirect_turn(struct agent *a, const char *url)
 {
+	agent_turn_abandon(a, "redirect");
 	post(a, url);
 }
 

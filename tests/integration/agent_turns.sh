@@ -86,6 +86,7 @@ expect_eq "Redirect: PASS" "$(jget "$out" .outcome)" pass
 log=$(call_log "$SID")
 expect_match "Redirect: the redirected answer was spoken" "$log" ' ws say text="event dtmf digits 42" '
 expect_nomatch "Redirect: the verbs after it were not" "$log" 'never said'
+expect_match "Redirect: the turn it replaced is logged as cancelled" "$log" ' ws turn_cancelled index=1 event=dtmf url=http://127.0.0.1:[0-9]+/webhook/turn why=redirect'
 sig=$(turn0 '[.path, .sig, $f.TurnEvent, $f.Digits, $f.TurnIndex]')
 expect_eq "Redirect: the stub got the dtmf turn with Digits, signed over its URL" "$sig" '["/echo-fields","ok","dtmf","42","1"]'
 

@@ -291,12 +291,24 @@ void agent_on_wake(struct call_env *env)
 	}
 }
 
+/* A call still open when the process ends: from here on its hooks do nothing that needs the
+ * engines (the transport may still run them while it closes the connection). */
+static void quiesce(struct call *c, void *arg)
+{
+	struct agent *a = call_mode(c) == &mode_agent ? call_mode_state(c) : NULL;
+
+	(void)arg;
+	if (a)
+		a->closing = 1;
+}
+
 void agent_shutdown(void)
 {
 	struct agent_global *g = global;
 
 	if (!g)
 		return;
+	call_env_foreach(g->env, quiesce, NULL);
 	global = NULL;
 	/* threads first: they push into the queue and wake the loop */
 	turnclient_free(g->turns);

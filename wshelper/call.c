@@ -149,6 +149,16 @@ struct call *call_env_find(struct call_env *env, uint64_t id)
 	return NULL;
 }
 
+void call_env_foreach(struct call_env *env, void (*fn)(struct call *c, void *arg), void *arg)
+{
+	struct call *c, *next;
+
+	for (c = env->head; c; c = next) {
+		next = c->next;
+		fn(c, arg);
+	}
+}
+
 void call_env_set_waker(struct call_env *env, void (*wake)(void *arg), void *arg)
 {
 	pthread_mutex_lock(&env->wake_lock);

@@ -47,6 +47,8 @@ void call_env_close_all(struct call_env *env, int code, const char *reason);
 /* The open call with id ID (call_id()), or NULL once it has ended: how results from worker
  * threads, which carry ids and never pointers, find their call. */
 struct call *call_env_find(struct call_env *env, uint64_t id);
+/* FN(call, ARG) for every open call. */
+void call_env_foreach(struct call_env *env, void (*fn)(struct call *c, void *arg), void *arg);
 /* How a worker thread wakes the event loop (lws_cancel_service on the context); set by the
  * transport once the loop exists, cleared (NULL) before it goes. Thread-safe. */
 void call_env_set_waker(struct call_env *env, void (*wake)(void *arg), void *arg);

@@ -7,13 +7,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bytebuf.h"
 #include "fcgi_io.h"
 #include "request.h"
 
 /* A request body that we refuse (413) may still be on its way; we read and drop this much
  * of it so a kept FastCGI connection stays in step, and close the connection past it. */
 #define DRAIN_MAX (1024 * 1024)
-/* First body buffer when CONTENT_LENGTH is absent; it doubles up to max_body + 1. */
+/* The body is read this much at a time into a bytebuf capped at max_body + 1. */
 #define BODY_CHUNK 4096
 
 /* Where the request comes from: FastCGI or CGI, behind the same three operations. */
@@ -83,7 +84,8 @@ static void read_body(const struct config *cfg, const struct io_src *src, struct
 {
 	long long cl = r->req.content_length;
 	/* Never hold more than max_body + 1 bytes: the extra byte tells "too large". */
-	size_t limit = cfg->max_body + 1, cap, got = 0;
+	size_t limit = cfg->max_body + 1, got;
+	struct bytebuf body;
 
 	if (cl == -2) {
 		r->req.body_state = REQUEST_BODY_BAD_LENGTH;
@@ -100,32 +102,21 @@ static void read_body(const struct config *cfg, const struct io_src *src, struct
 		}
 		limit = (size_t)cl;
 	}
-	cap = cl >= 0 ? (size_t)cl + 1 : BODY_CHUNK;
-	if (cap > limit)
-		cap = limit;
-	r->body = malloc(cap + 1);
-	if (!r->body) {
-		r->req.body_state = REQUEST_BODY_READ_ERROR;
-		return;
-	}
-	for (;;) {
+	bytebuf_init(&body, limit);
+	while (body.len < limit) {
+		size_t want = limit - body.len < BODY_CHUNK ? limit - body.len : BODY_CHUNK;
+		uint8_t *p = bytebuf_extend(&body, want);
 		long n;
 
-		if (got == cap) {
-			char *nb;
-
-			if (cap >= limit)
-				break;
-			cap = cap * 2 > limit ? limit : cap * 2;
-			nb = realloc(r->body, cap + 1);
-			if (!nb) {
-				r->req.body_state = REQUEST_BODY_READ_ERROR;
-				return;
-			}
-			r->body = nb;
+		if (!p) {
+			bytebuf_free(&body);
+			r->req.body_state = REQUEST_BODY_READ_ERROR;
+			return;
 		}
-		n = src->read(src->ctx, r->body + got, cap - got);
+		n = src->read(src->ctx, (char *)p, want);
+		body.len -= want - (n > 0 ? (size_t)n : 0);   /* keep only what was read */
 		if (n < 0) {
+			bytebuf_free(&body);
 			r->req.body_state = REQUEST_BODY_READ_ERROR;
 			return;
 		}
@@ -133,8 +124,8 @@ static void read_body(const struct config *cfg, const struct io_src *src, struct
 			r->body_complete = 1;
 			break;
 		}
-		got += (size_t)n;
 	}
+	r->body = (char *)bytebuf_take(&body, &got);
 	if (src->exact && got == (size_t)cl)
 		r->body_complete = 1;
 	r->req.body = r->body;

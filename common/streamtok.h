@@ -45,8 +45,8 @@
 #define STREAMTOK_PARAM "callpipe_token"
 
 /* Make the token for CALL_SID and ACCOUNT_SID (NULL is "") valid until EXPIRY into OUT
- * (CAP >= STREAMTOK_MAX + 1 always fits). 0, or -1 (no auth token, a sid over 64 chars or with a "|",
- * EXPIRY not positive, CAP too small, a libcrypto failure) with OUT "". */
+ * (CAP >= STREAMTOK_MAX + 1 always fits). 0, or -1 (no auth token, a sid over 64 chars or
+ * with a '|', EXPIRY not positive, CAP too small, a libcrypto failure) with OUT "". */
 int streamtok_make(const char *auth_token, const char *call_sid, const char *account_sid,
 		   long long expiry, char *out, size_t cap);
 

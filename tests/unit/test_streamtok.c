@@ -13,7 +13,8 @@
 
 /* openssl CLI, no callpipe code:
  *   K=$(printf 'callpipe stream token v1' | openssl dgst -sha256 -mac HMAC -macopt key:12345)
- *   printf 'v1|CA0123…ef|AC0123…ef|1700000000' | openssl dgst -sha256 -mac HMAC -macopt hexkey:$K */
+ *   printf 'v1|CA0123…ef|AC0123…ef|1700000000' |
+ *       openssl dgst -sha256 -mac HMAC -macopt hexkey:$K */
 #define VECTOR "v1.1700000000.0abf9309a0c47525867ccef0f6fe0c271cb27bdc5cd87162aa1d085af98ba1a2"
 
 static int ok(const char *tok, time_t now)

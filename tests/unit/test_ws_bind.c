@@ -1,5 +1,5 @@
-/* test_ws_bind: a start must carry a callpipe_token made for its CallSid and AccountSid when
- * validate = yes (else 1008, counted, no call-log file), one open stream per CallSid, no token in logs. */
+/* test_ws_bind: with validate = yes a start must carry a callpipe_token made for its CallSid
+ * and AccountSid (else 1008, counted, no log file); one open stream per CallSid; never logged. */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>

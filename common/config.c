@@ -13,6 +13,7 @@
 #include <ini.h>
 
 #include "config.h"
+#include "streamtok.h"
 #include "strutil.h"
 
 /* Longest physical line: a CONFIG_STR_MAX value, a key, spaces and a comment fit easily. */
@@ -40,6 +41,8 @@ static const struct key_spec keys[] = {
 	STR("twilio", "public_url", public_url, 1),
 	STR("twilio", "auth_token", auth_token, 0),
 	{"twilio", "validate", K_BOOL, offsetof(struct config, validate), 0, 0, 0, 0},
+	/* at most STREAMTOK_MAX_SECONDS: callpipe-ws refuses tokens valid for longer */
+	NUM("twilio", "stream_token_seconds", K_INT, stream_token_seconds, 10, STREAMTOK_MAX_SECONDS),
 	STR("log", "dir", log_dir, 1),
 	STR("fcgi", "templates", templates_dir, 1),
 	NUM("fcgi", "max_body", K_SIZE, max_body, 1024, 16 * 1024 * 1024),
@@ -119,6 +122,7 @@ void config_defaults(struct config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	snprintf(cfg->public_url, sizeof(cfg->public_url), "http://127.0.0.1:8080");
 	cfg->validate = 1;
+	cfg->stream_token_seconds = 300;
 	snprintf(cfg->log_dir, sizeof(cfg->log_dir), "/var/log/callpipe");
 	snprintf(cfg->templates_dir, sizeof(cfg->templates_dir),
 		 "/usr/local/share/callpipe/twiml-templates");

@@ -12,6 +12,8 @@ struct config {
 	char public_url[CONFIG_STR_MAX];   /* public_url = http://127.0.0.1:8080 (trailing / cut) */
 	char auth_token[CONFIG_STR_MAX];   /* auth_token = (empty) */
 	int validate;                      /* validate = yes */
+	int stream_token_seconds;          /* stream_token_seconds = 300 (10 .. 86400): lifetime
+	                                      of the TwiML's callpipe_token (common/streamtok.h) */
 	/* [log] */
 	char log_dir[CONFIG_STR_MAX];      /* dir = /var/log/callpipe */
 	/* [fcgi] */

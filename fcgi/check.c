@@ -57,7 +57,11 @@ enum tmpl_kind {
 	KIND_TURN,            /* turn_EVENT.xml, turn_EVENT.DIGITS.xml */
 };
 
-static int problems;
+static int problems, warnings;
+
+/* What {{stream_token}} renders to under --check: a value no request parameter has, so
+ * finding it in a Parameter proves the template asks for the computed token. */
+#define CHECK_TOKEN_MARK "v1.0.check-stream-token"
 
 static void problem(const char *file, int line, const char *fmt, ...)
 {
@@ -147,6 +151,46 @@ static void check_stream(const char *path, xmlDocPtr doc)
 			"<Stream url=\"%s\">: Twilio drops query strings from stream URLs; "
 			"use <Parameter name=… value=…/>", (const char *)url);
 	xmlFree(url);
+}
+
+/* Every <Stream> (Connect or Start, anywhere) must carry
+ * <Parameter name="callpipe_token" value="{{stream_token}}"/> when callpipe-ws checks
+ * tokens: without it the helper refuses the stream with 1008 (docs/WS.md "Stream
+ * binding"). A warning, not a problem: a Stream may point at another server. */
+static void check_token_param(const char *path, xmlNodePtr node)
+{
+	for (; node; node = node->next) {
+		xmlNodePtr p;
+		int found = 0;
+
+		if (node->type != XML_ELEMENT_NODE)
+			continue;
+		if (xmlStrcmp(node->name, BAD_CAST "Stream") == 0) {
+			for (p = node->children; p && !found; p = p->next) {
+				xmlChar *name, *value;
+
+				if (p->type != XML_ELEMENT_NODE ||
+				    xmlStrcmp(p->name, BAD_CAST "Parameter") != 0)
+					continue;
+				name = xmlGetProp(p, BAD_CAST "name");
+				value = xmlGetProp(p, BAD_CAST "value");
+				found = name && value &&
+					xmlStrcmp(name, BAD_CAST STREAMTOK_PARAM) == 0 &&
+					xmlStrcmp(value, BAD_CAST CHECK_TOKEN_MARK) == 0;
+				xmlFree(name);
+				xmlFree(value);
+			}
+			if (!found) {
+				fprintf(stderr, "%s:%d: warning: <Stream> has no <Parameter name=\""
+					STREAMTOK_PARAM "\" value=\"{{stream_token}}\"/>: with "
+					"[twilio] validate = yes callpipe-ws refuses the stream "
+					"(1008, stream not bound to a signed call)\n", path,
+					(int)xmlGetLineNo(node));
+				warnings++;
+			}
+		}
+		check_token_param(path, node->children);
+	}
 }
 
 static int has_prefix(const char *s, const char *prefix)
@@ -282,6 +326,7 @@ static void check_template(const struct config *cfg, const struct form *sample,
 		route_vars_init(&vars, cfg, own, sample);
 	else
 		route_vars_init(&vars, cfg, sample, NULL);
+	snprintf(vars.stream_token, sizeof(vars.stream_token), "%s", CHECK_TOKEN_MARK);
 	n = tmpl_render(text, len, route_vars_lookup, &vars, out, TMPL_OUT_MAX, err, sizeof(err));
 	if (n < 0) {
 		render_problem(path, err);
@@ -311,6 +356,8 @@ static void check_template(const struct config *cfg, const struct form *sample,
 		}
 		goto done;
 	}
+	if (cfg->validate)
+		check_token_param(path, xmlDocGetRootElement(doc));
 	if (kind == KIND_INCOMING || kind == KIND_INCOMING_AGENT)
 		check_stream(path, doc);
 	else if (kind == KIND_TURN)
@@ -463,6 +510,7 @@ int fcgi_check_run(const char *path)
 	size_t n;
 
 	problems = 0;
+	warnings = 0;
 	if (path) {
 		if (config_load(&cfg, path, err, sizeof(err)) != 0) {
 			fprintf(stderr, "%s\n", err);
@@ -480,7 +528,8 @@ int fcgi_check_run(const char *path)
 			problems == 1 ? "" : "s");
 		return 1;
 	}
-	printf("callpipe-fcgi --check: OK: %s, %zu template%s in %s render to well-formed TwiML\n",
-	       path ? path : "built-in defaults", n, n == 1 ? "" : "s", cfg.templates_dir);
+	printf("callpipe-fcgi --check: OK: %s, %zu template%s in %s render to well-formed TwiML"
+	       "%s\n", path ? path : "built-in defaults", n, n == 1 ? "" : "s", cfg.templates_dir,
+	       warnings ? " (with warnings on stderr)" : "");
 	return 0;
 }

@@ -4,10 +4,12 @@
 #define CALLPIPE_FCGI_ROUTE_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "config.h"
 #include "form.h"
 #include "request.h"
+#include "streamtok.h"
 #include "twsig.h"
 
 /* One request on its way through the checks of router.c. Fields are filled stage by
@@ -62,12 +64,19 @@ struct route_vars {
 	char stream_url[ROUTE_URL_MAX];          /* https→wss, http→ws, + /ws/twilio-media */
 	char status_callback_url[ROUTE_URL_MAX]; /* + /webhook/stream_status */
 	char call_status_url[ROUTE_URL_MAX];     /* + /webhook/call_status */
+	char stream_token[STREAMTOK_MAX + 1];    /* route_vars_token: "" until made */
 	const struct form *primary;
 	const struct form *secondary;
 };
 
 void route_vars_init(struct route_vars *v, const struct config *cfg,
 		     const struct form *primary, const struct form *secondary);
+
+/* Make V's stream_token for CALL_SID and ACCOUNT_SID, valid [twilio] stream_token_seconds
+ * from NOW (docs/WS.md "Stream binding"). Without an auth token it stays "" (validate = no:
+ * callpipe-ws does not ask for one). 0, or -1 when it cannot be made. */
+int route_vars_token(struct route_vars *v, const struct config *cfg, const char *call_sid,
+		     const char *account_sid, time_t now);
 
 /* tmpl_lookup_fn over a struct route_vars. */
 const char *route_vars_lookup(void *ctx, const char *name, size_t len);

@@ -7,9 +7,11 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "route.h"
+#include "streamtok.h"
 #include "tmpl.h"
 
 /* Names are [A-Za-z0-9_.-]+ (tmpl.h); no Twilio parameter name comes near this. */
@@ -55,6 +57,17 @@ void route_vars_init(struct route_vars *v, const struct config *cfg,
 	v->secondary = secondary;
 }
 
+int route_vars_token(struct route_vars *v, const struct config *cfg, const char *call_sid,
+		     const char *account_sid, time_t now)
+{
+	v->stream_token[0] = '\0';
+	if (!cfg->auth_token[0])
+		return 0;
+	return streamtok_make(cfg->auth_token, call_sid, account_sid,
+			      (long long)now + cfg->stream_token_seconds, v->stream_token,
+			      sizeof(v->stream_token));
+}
+
 static int name_is(const char *name, size_t len, const char *want)
 {
 	return strlen(want) == len && memcmp(name, want, len) == 0;
@@ -74,6 +87,9 @@ const char *route_vars_lookup(void *ctx, const char *name, size_t len)
 		return v->call_status_url;
 	if (name_is(name, len, "public_url"))
 		return v->public_url;
+	/* computed, so a request parameter of that name can never stand in for it */
+	if (name_is(name, len, "stream_token"))
+		return v->stream_token;
 	if (len > VAR_NAME_MAX)
 		return NULL;
 	memcpy(key, name, len);
@@ -224,6 +240,14 @@ int route_render(struct route_ctx *rc, struct response *resp, const char *stem, 
 		goto done;
 	}
 	route_vars_init(&vars, rc->cfg, rc->params, rc->query);
+	/* The stream's proof that this CallSid came through a webhook we verified: made from
+	 * the signed request's own CallSid and AccountSid (the router checked both first). */
+	if (route_vars_token(&vars, rc->cfg, rc->callsid, route_param(rc, "AccountSid"),
+			     time(NULL)) != 0) {
+		route_fail(rc, resp, 500, "stream token cannot be made (AccountSid too long or "
+			   "with a '|'?)", NULL);
+		goto done;
+	}
 	n = tmpl_render(text, len, route_vars_lookup, &vars, out, TMPL_OUT_MAX, err, sizeof(err));
 	if (n < 0) {
 		char path[CONFIG_STR_MAX + 64];

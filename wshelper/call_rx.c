@@ -5,12 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "call_int.h"
 #include "calllog.h"
 #include "config.h"
 #include "metrics.h"
 #include "mode.h"
+#include "streamtok.h"
 #include "twmsg.h"
 
 /* The first fragment buffer; grown by doubling up to [ws] max_message. */
@@ -71,12 +73,57 @@ static void log_start(struct call *c, const struct twmsg *m)
 	kv[k++] = "params_dropped";
 	kv[k++] = m->params_dropped ? dropped : NULL;
 	for (i = 0; i < m->nparams; i++) {
+		/* The token is a credential for the time it lives: never in a log. */
+		if (strcmp(m->params[i].name, STREAMTOK_PARAM) == 0)
+			continue;
 		param_key(keys[i], sizeof(keys[i]), m->params[i].name);
 		kv[k++] = keys[i];
 		kv[k++] = m->params[i].value;
 	}
 	kv[k] = NULL;
 	call_log(c, "ws_start", kv);
+}
+
+/* Refuse a start that is not bound to a call we verified, before anything names a file
+ * with its CallSid (docs/WS.md "Stream binding"): the upgrade's signature is the same for
+ * every call, so it proves nothing about the call. One line on stderr, 1008, counted. */
+static int unbound(struct call *c, const struct twmsg *m, const char *why)
+{
+	char b1[80], b2[80], b3[200];
+
+	c->env->m->errors[WSERR_UNBOUND_STREAM]++;
+	c->errors[WSERR_UNBOUND_STREAM]++;
+	call_elog("WS_REJECT kind=unbound_stream peer=%s call_sid=%s account_sid=%s "
+		  "detail=\"%s; closing 1008\"", c->peer, call_safe(m->call_sid, b1, sizeof(b1)),
+		  call_safe(m->account_sid, b2, sizeof(b2)), call_quoted(why, b3, sizeof(b3)));
+	call_close(c, CLOSE_POLICY, "stream not bound to a signed call", 0);
+	return -1;
+}
+
+/* 0 when the start may open the call: its callpipe_token was made for its CallSid and
+ * AccountSid (with validate = yes), and no other stream of this CallSid is open. */
+static int check_binding(struct call *c, const struct twmsg *m)
+{
+	const struct call *o;
+	char why[160], reason[200];
+
+	if (c->env->cfg->validate) {
+		const char *tok = twmsg_param(m, STREAMTOK_PARAM);
+
+		if (streamtok_check(c->env->cfg->auth_token, m->call_sid, m->account_sid, tok,
+				    time(NULL), why, sizeof(why)) != 0) {
+			snprintf(reason, sizeof(reason), "customParameters.%s %s", STREAMTOK_PARAM,
+				 why);
+			return unbound(c, m, reason);
+		}
+	}
+	/* A token lives for minutes: within that time a replay must not take over or double
+	 * a call. A stream its peer stopped, or that we are closing, no longer counts. */
+	for (o = c->env->head; o; o = o->next)
+		if (o != c && o->started && !o->done && !o->stopped && !o->closing &&
+		    strcmp(o->call_sid, m->call_sid) == 0)
+			return unbound(c, m, "a stream for this callSid is already open");
+	return 0;
 }
 
 static void on_start(struct call *c, const struct twmsg *m)
@@ -105,6 +152,8 @@ static void on_start(struct call *c, const struct twmsg *m)
 		call_close(c, CLOSE_POLICY, "invalid streamSid", 0);
 		return;
 	}
+	if (check_binding(c, m) != 0)
+		return;
 	call_copy(c->call_sid, sizeof(c->call_sid), m->call_sid);
 	call_copy(c->stream_sid, sizeof(c->stream_sid), m->stream_sid);
 	call_copy(c->account_sid, sizeof(c->account_sid), m->account_sid);

@@ -515,11 +515,11 @@ int main(int argc, char **argv)
 		!app.loop ? "poll" : ev_backend(app.loop) == EVBACKEND_EPOLL ? "libev (epoll)" :
 		"libev");
 	if (app.cfg.validate)
-		fprintf(stderr, "callpipe-ws: validate=yes public_url=%s log_dir=%s\n",
-			app.cfg.public_url, app.cfg.log_dir);
+		fprintf(stderr, "callpipe-ws: validate=yes (upgrade signature and stream token "
+			"required) public_url=%s log_dir=%s\n", app.cfg.public_url, app.cfg.log_dir);
 	else
-		fprintf(stderr, "callpipe-ws: validate=NO (signatures not checked) public_url=%s "
-			"log_dir=%s\n", app.cfg.public_url, app.cfg.log_dir);
+		fprintf(stderr, "callpipe-ws: validate=NO (signatures and stream tokens not checked) "
+			"public_url=%s log_dir=%s\n", app.cfg.public_url, app.cfg.log_dir);
 	if (max_calls < app.cfg.max_calls)
 		fprintf(stderr, "callpipe-ws: warning: the fd limit (%llu) allows %d calls, fewer "
 			"than [ws] max_calls %d: raise LimitNOFILE / ulimit -n\n",

@@ -26,6 +26,7 @@ static const char *const err_names[WSERR_COUNT] = {
 	[WSERR_BAD_CALL_SID] = "bad_call_sid",
 	[WSERR_IDLE] = "idle",
 	[WSERR_QUEUE_FULL] = "queue_full",
+	[WSERR_UNBOUND_STREAM] = "unbound_stream",
 };
 
 const char *wsmetrics_rej_name(enum wsmetrics_rej r)

@@ -29,6 +29,8 @@ enum wsmetrics_err {
 	WSERR_BAD_CALL_SID,       /* start.callSid not CA + 32 hex: closed with 1008 */
 	WSERR_IDLE,               /* nothing for [ws] idle_seconds: closed */
 	WSERR_QUEUE_FULL,         /* outbound queue over [ws] max_queue_bytes: closed with 1011 */
+	WSERR_UNBOUND_STREAM,     /* start without a valid callpipe_token (validate = yes), or
+	                             for a CallSid that already has an open stream: 1008 */
 	WSERR_COUNT
 };
 

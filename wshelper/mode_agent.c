@@ -9,6 +9,7 @@
 #include "config.h"
 #include "mode.h"
 #include "resq.h"
+#include "streamtok.h"
 #include "tts.h"
 #include "turnclient.h"
 
@@ -376,7 +377,9 @@ static int agent_on_start(struct call *c)
 			snprintf(a->from, sizeof(a->from), "%s", value);
 		else if (!strcmp(name, "To"))
 			snprintf(a->to, sizeof(a->to), "%s", value);
-		if (is_turn_field(name) || a->nparams >= AG_PARAMS_MAX)
+		/* the stream token is a credential: it does not travel on to the turn URL */
+		if (is_turn_field(name) || !strcmp(name, STREAMTOK_PARAM) ||
+		    a->nparams >= AG_PARAMS_MAX)
 			continue;
 		snprintf(a->pname[a->nparams], sizeof(a->pname[0]), "%s", name);
 		snprintf(a->pvalue[a->nparams], sizeof(a->pvalue[0]), "%s", value);

@@ -21,7 +21,7 @@ PUB=https://voice.example.test
 TPL=$TMP/templates LOGS=$TMP/calls
 mkdir -p "$TPL"
 cp "$ROOT"/twiml-templates/incoming_call.xml "$TPL/"
-printf '<?xml version="1.0"?>\n<Response><Connect><Stream url="{{stream_url}}"/></Connect><Say>override for {{To}}</Say></Response>\n' \
+printf '<?xml version="1.0"?>\n<Response><Connect><Stream url="{{stream_url}}"><Parameter name="callpipe_token" value="{{stream_token}}"/></Stream></Connect><Say>override for {{To}}</Say></Response>\n' \
 	> "$TPL/incoming_call.15550000001.xml"
 printf '<Response>{{ broken\n' > "$TPL/incoming_call.15550000500.xml"
 

@@ -27,6 +27,7 @@ static void test_defaults(void)
 	CHECK_STR(c.public_url, "http://127.0.0.1:8080");
 	CHECK_STR(c.auth_token, "");
 	CHECK(c.validate == 1);
+	CHECK(c.stream_token_seconds == 300);
 	CHECK_STR(c.log_dir, "/var/log/callpipe");
 	CHECK_STR(c.templates_dir, "/usr/local/share/callpipe/twiml-templates");
 	CHECK(c.max_body == 65536);
@@ -53,6 +54,7 @@ static void test_full_file(void)
 		"public_url = https://voice.example.com/base//\n"
 		"auth_token = abc123   ; inline comment\n"
 		"validate = No\n"
+		"stream_token_seconds = 45\n"
 		"[log]\n"
 		"  dir = /srv/calls\n"
 		"[fcgi]\n"
@@ -90,6 +92,7 @@ static void test_full_file(void)
 		printf("#   error: %s\n", err);
 	CHECK_STR(c.public_url, "https://voice.example.com/base");
 	CHECK_STR(c.auth_token, "abc123");
+	CHECK(c.stream_token_seconds == 45);
 	CHECK(c.validate == 1);
 	CHECK_STR(c.log_dir, "/srv/calls");
 	CHECK_STR(c.templates_dir, "/etc/callpipe/templates");
@@ -164,6 +167,10 @@ static const struct {
 	{"[fcgi]\nthreads = 0x10\n", "2: [fcgi] threads: \"0x10\" is not a whole number"},
 	{"[fcgi]\nthreads =\n", "2: [fcgi] threads: \"\" is not a whole number"},
 	{"[fcgi]\nthreads = 0\n", "2: [fcgi] threads: 0 is out of range (1 .. 256)"},
+	{"[twilio]\nstream_token_seconds = 9\n",
+	 "2: [twilio] stream_token_seconds: 9 is out of range (10 .. 86400)"},
+	{"[twilio]\nstream_token_seconds = 86401\n",
+	 "2: [twilio] stream_token_seconds: 86401 is out of range (10 .. 86400)"},
 	{"[fcgi]\nthreads = 257\n", "2: [fcgi] threads: 257 is out of range (1 .. 256)"},
 	{"[fcgi]\nthreads = -1\n", "2: [fcgi] threads: -1 is out of range (1 .. 256)"},
 	{"[fcgi]\nthreads = 99999999999999999999999\n",

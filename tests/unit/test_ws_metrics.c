@@ -30,7 +30,7 @@ int main(void)
 					       "draining" };
 	static const char *const kinds[] = { "json", "binary", "unknown_event",
 		"media_before_start", "stream_sid", "base64", "sequence_gap", "too_big",
-		"bad_call_sid", "idle", "invalid", "queue_full" };
+		"bad_call_sid", "idle", "invalid", "queue_full", "unbound_stream" };
 	struct wsmetrics m;
 	char line[256];
 	long n, full;

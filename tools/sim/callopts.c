@@ -143,7 +143,8 @@ int sim_callopts_parse(int argc, char **argv, struct sim_callopts *o)
 	       O_NOSTATUS, O_STREAMURL, O_CONNECT, O_TLS, O_INSECURE, O_NOSUB, O_SUB, O_WSSIG,
 	       O_AUDIO, O_SECONDS, O_FAST, O_DTMF, O_RECORD, O_ECHO, O_DRAIN, O_TIMEOUT,
 	       O_JSON, O_TRACE, O_LWSDEBUG, O_INJECT, O_INJSIZE, O_EXPCLOSE, O_AGENT, O_DTMFAT,
-	       O_DTMFGAP, O_QUIET, O_MAXSEC, O_EXPHANGUP, O_HELP };
+	       O_DTMFGAP, O_QUIET, O_MAXSEC, O_EXPHANGUP, O_ACCOUNT, O_STOKEN, O_NOSTOKEN,
+	       O_HELP };
 	static const struct option lo[] = {
 		{ "auth-token", required_argument, NULL, O_TOKEN },
 		{ "public-url", required_argument, NULL, O_PUBLIC },
@@ -151,6 +152,9 @@ int sim_callopts_parse(int argc, char **argv, struct sim_callopts *o)
 		{ "to", required_argument, NULL, O_TO },
 		{ "param", required_argument, NULL, O_PARAM },
 		{ "call-sid", required_argument, NULL, O_CALLSID },
+		{ "account-sid", required_argument, NULL, O_ACCOUNT },
+		{ "stream-token", required_argument, NULL, O_STOKEN },
+		{ "no-stream-token", no_argument, NULL, O_NOSTOKEN },
 		{ "webhook-path", required_argument, NULL, O_WHPATH },
 		{ "status-path", required_argument, NULL, O_STPATH },
 		{ "no-call-status", no_argument, NULL, O_NOSTATUS },
@@ -212,6 +216,15 @@ int sim_callopts_parse(int argc, char **argv, struct sim_callopts *o)
 				return SIM_EXIT_USAGE;
 			break;
 		case O_CALLSID: o->call_sid = optarg; break;
+		case O_ACCOUNT:
+			if (strlen(optarg) > 34) {
+				fprintf(stderr, "callpipe-sim: --account-sid is at most 34 characters\n");
+				return SIM_EXIT_USAGE;
+			}
+			o->account_sid = optarg;
+			break;
+		case O_STOKEN: o->stream_token = optarg; break;
+		case O_NOSTOKEN: o->no_stream_token = 1; break;
 		case O_WHPATH: o->webhook_path = optarg; break;
 		case O_STPATH: o->status_path = optarg; break;
 		case O_NOSTATUS: o->no_call_status = 1; break;
@@ -345,6 +358,11 @@ int sim_callopts_parse(int argc, char **argv, struct sim_callopts *o)
 	if (o->stream_url && strncmp(o->stream_url, "ws://", 5) &&
 	    strncmp(o->stream_url, "wss://", 6)) {
 		fprintf(stderr, "callpipe-sim: --stream-url must be ws:// or wss://\n");
+		return SIM_EXIT_USAGE;
+	}
+	if (o->stream_token && o->no_stream_token) {
+		fprintf(stderr, "callpipe-sim: --stream-token and --no-stream-token exclude each "
+			"other\n");
 		return SIM_EXIT_USAGE;
 	}
 	if (o->no_subprotocol)

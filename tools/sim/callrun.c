@@ -14,6 +14,7 @@
 #include "playout.h"
 #include "simmsg.h"
 #include "stream.h"
+#include "token.h"
 #include "wav.h"
 #include "webhook.h"
 
@@ -325,7 +326,9 @@ static void do_stream(const struct sim_callopts *o, struct sim_callrun *run,
 		names[i] = run->twiml->params[i].name;
 		values[i] = run->twiml->params[i].value;
 	}
-	params = sim_msg_params_json(names, values, run->twiml->nparams);
+	/* no TwiML with --stream-url: the simulator makes the token callpipe-fcgi would */
+	params = sim_token_params(o, o->stream_url == NULL, run->call_sid, run->account_sid,
+				  names, values, run->twiml->nparams);
 	eng = sim_engine_new(&cfg, &run->totals, err, sizeof(err));
 	if (!eng || !params || sim_engine_add(eng, run->call_sid, run->account_sid, params) < 0) {
 		fail(run, "cannot start the stream: %s", eng ? "out of memory" : err);
@@ -520,7 +523,10 @@ int sim_callrun_execute(const struct sim_callopts *o, const uint8_t *audio, size
 		snprintf(run->call_sid, sizeof(run->call_sid), "%s", o->call_sid);
 	else
 		sim_random_sid("CA", run->call_sid);
-	sim_random_sid("AC", run->account_sid);
+	if (o->account_sid)
+		snprintf(run->account_sid, sizeof(run->account_sid), "%s", o->account_sid);
+	else
+		sim_random_sid("AC", run->account_sid);
 	if (o->stream_url) {
 		char *q;
 

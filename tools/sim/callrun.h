@@ -15,6 +15,9 @@
 struct sim_callopts {
 	const char *base;              /* BASE_URL; NULL with --stream-url alone */
 	const char *token, *public_base, *from, *to, *call_sid;
+	const char *account_sid;       /* --account-sid, NULL: random AC + 32 hex */
+	const char *stream_token;      /* --stream-token: send this callpipe_token */
+	int no_stream_token;           /* --no-stream-token: send none */
 	const char *webhook_path, *status_path;
 	int no_call_status;
 	const char *stream_url;        /* --stream-url: skip the webhook */

@@ -15,6 +15,7 @@
 #include "simmsg.h"
 #include "stats.h"
 #include "stream.h"
+#include "token.h"
 #include "webhook.h"
 
 /* Bounds (issue 3): an hour per call, 20000 calls, and a hard stop 30 s after the last
@@ -47,7 +48,8 @@ const char sim_help_load[] =
 "  --connect HOST:PORT dial HOST:PORT, keeping the path and the Host header\n"
 "  --path P            the stream path (default /ws/twilio-media)\n"
 "  --webhook           do the incoming_call webhook for each call first\n"
-"  --auth-token T      sign the webhooks and the upgrades\n"
+"  --auth-token T      sign the webhooks and the upgrades; without --webhook each call\n"
+"                      also gets its own callpipe_token (docs/WS.md, Stream binding)\n"
 "  --public-url BASE   the URL Twilio uses (signatures cover it)\n"
 "  --no-subprotocol, --subprotocol LIST   as for call\n"
 "  --insecure          accept any TLS certificate\n"
@@ -320,7 +322,8 @@ static int webhooks(const struct load_opts *o, struct sim_engine *eng, struct si
 			names[k] = run.twiml->params[k].name;
 			values[k] = run.twiml->params[k].value;
 		}
-		params = sim_msg_params_json(names, values, run.twiml->nparams);
+		params = sim_token_params(&o->c, 1, run.call_sid, run.account_sid, names, values,
+					  run.twiml->nparams);
 		if (!params || sim_engine_add(eng, run.call_sid, run.account_sid, params) < 0) {
 			free(params);
 			sim_callrun_free(&run);
@@ -384,11 +387,16 @@ int sim_cmd_load(int argc, char **argv)
 			goto report;
 	} else {
 		for (i = 0; i < o.calls; i++) {
-			char cs[35], as[35];
+			char cs[35], as[35], *params;
+			int bad;
 
 			sim_random_sid("CA", cs);
 			sim_random_sid("AC", as);
-			if (sim_engine_add(eng, cs, as, NULL) < 0) {
+			/* no TwiML: with the auth token, each call's own callpipe_token */
+			params = sim_token_params(&o.c, 0, cs, as, NULL, NULL, 0);
+			bad = !params || sim_engine_add(eng, cs, as, params) < 0;
+			free(params);
+			if (bad) {
 				snprintf(verdict, sizeof(verdict), "out of memory adding calls");
 				goto report;
 			}

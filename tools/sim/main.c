@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "sim.h"
+#include "token.h"
 
 static const char overview[] =
 "usage: callpipe-sim COMMAND [ARGS...]      (callpipe-sim help COMMAND for details)\n"
@@ -19,6 +20,7 @@ static const char overview[] =
 "                    the status, headers and body\n"
 "  sign URL [N=V..]  print the X-Twilio-Signature Twilio would send\n"
 "  load BASE_URL     many concurrent echo calls; echo latency percentiles and losses\n"
+"  stream-token      print the callpipe_token callpipe-fcgi would give a CallSid\n"
 "  help [COMMAND]    this text, or a command's manual\n"
 "\n"
 "Exit status: 0 success; 1 the call or load check failed (the reason is printed);\n"
@@ -41,6 +43,8 @@ int main(int argc, char **argv)
 			fputs(sim_help_call, stdout);
 		else if (strcmp(what, "load") == 0)
 			fputs(sim_help_load, stdout);
+		else if (strcmp(what, "stream-token") == 0)
+			fputs(sim_help_stream_token, stdout);
 		else
 			fputs(overview, stdout);
 		return SIM_EXIT_OK;
@@ -58,6 +62,8 @@ int main(int argc, char **argv)
 		return sim_cmd_call(argc - 1, argv + 1);
 	if (strcmp(cmd, "load") == 0)
 		return sim_cmd_load(argc - 1, argv + 1);
+	if (strcmp(cmd, "stream-token") == 0)
+		return sim_cmd_stream_token(argc - 1, argv + 1);
 	fprintf(stderr, "callpipe-sim: unknown command '%s' (try callpipe-sim --help)\n", cmd);
 	return SIM_EXIT_USAGE;
 }

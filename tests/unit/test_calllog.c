@@ -1,11 +1,15 @@
 /* test_calllog: line format (timestamp, logfmt quoting and escaping, cutting at the line
- * limit), CallSid checks, and appends: modes, refusals, failures, and concurrent writers. */
+ * limit), CallSid checks, and appends: modes, refusals, failures, concurrent writers, short
+ * writes taken back (RLIMIT_FSIZE), and handles (reopen). */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "calllog.h"
@@ -37,6 +41,8 @@ static const struct {
 	{"\xed\xa0\x80", "k=\"\\xED\\xA0\\x80\""},            /* surrogate */
 	{"\xc2\x9b[2J", "k=\"\\xC2\\x9B[2J\""},               /* C1 CSI: escaped */
 	{"\xf0\x9f\x93\x9e", "k=\xf0\x9f\x93\x9e"},            /* U+1F4DE kept */
+	{"x\xe2\x80\xaey", "k=\"x\\xE2\\x80\\xAEy\""},        /* bidi RLO: escaped */
+	{"a\xe2\x80\xa8" "b", "k=\"a\\xE2\\x80\\xA8b\""},     /* U+2028: escaped */
 	{"https://h/ws/twilio-media", "k=https://h/ws/twilio-media"},
 };
 
@@ -395,6 +401,97 @@ static void test_concurrent(void)
 	unlink(path);
 }
 
+/* A real short write: in a child whose RLIMIT_FSIZE stops the file 40 bytes into a line
+ * (SIGXFSZ ignored, so write() returns the short count, then EFBIG), the line is taken back
+ * whole; with the limit raised the next line is whole and not glued to a fragment. */
+static void test_short_write(void)
+{
+	char path[400], buf[4096], want[600];
+	const char *first = "2026-11-24T10:15:02.123Z fcgi first\n";
+	char second[91];
+	pid_t pid;
+	int status = -1;
+
+	memset(second, 'y', 89);
+	memcpy(second, "2026-11-24T10:15:02.123Z fcgi second k=", 39);
+	second[89] = '\n';
+	second[90] = '\0';
+	snprintf(path, sizeof(path), "%s/short.log", dir);
+	unlink(path);
+	pid = fork();
+	if (pid == 0) {
+		struct rlimit rl;
+		char err[256];
+		int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600), rc = 0;
+
+		signal(SIGXFSZ, SIG_IGN);
+		if (fd < 0 || calllog_write(fd, first, strlen(first), err, sizeof(err)) != 0)
+			_exit(10);
+		getrlimit(RLIMIT_FSIZE, &rl);
+		rl.rlim_cur = strlen(first) + 40;
+		if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+			_exit(11);
+		if (calllog_write(fd, second, 90, err, sizeof(err)) != -1)
+			rc |= 1;
+		/* what the report says: the errno, and that the part written was taken back */
+		if (!strstr(err, "File too large (40 of 90 bytes written, taken back)"))
+			rc |= 2;
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_FSIZE, &rl);
+		if (calllog_write(fd, second, 90, err, sizeof(err)) != 0)
+			rc |= 4;
+		_exit(rc);
+	}
+	waitpid(pid, &status, 0);
+	CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "short write: -1 with the reason, then the next line written");
+	read_file(path, buf, sizeof(buf));
+	snprintf(want, sizeof(want), "%s%s", first, second);
+	CHECK_MSG(strcmp(buf, want) == 0, "the file holds the first line and the whole second");
+	unlink(path);
+}
+
+static int do_bad_handle(void *arg)
+{
+	(void)arg;
+	return calllog_file_new(dir, "CA../x") == NULL ? 0 : -1;
+}
+
+/* Handles: opened at the first write, created 0640; a reopen after the file was renamed
+ * (rotation) writes to a new file at the path; lines are whole. */
+static void test_handle(void)
+{
+	char logs[300], path[400], moved[420], buf[4096];
+	struct calllog_file *f, *g;
+	struct stat st;
+	const char *l1 = "2026-11-24T10:15:02.123Z ws one\n", *l2 = "2026-11-24T10:15:02.123Z ws two\n";
+
+	snprintf(logs, sizeof(logs), "%s/calls", dir);
+	snprintf(path, sizeof(path), "%s/%s.log", logs, SID);
+	snprintf(moved, sizeof(moved), "%s.1", path);
+	unlink(path);
+	f = calllog_file_new(logs, SID);
+	CHECK(f != NULL);
+	CHECK_MSG(stat(path, &st) != 0, "no file before the first line");
+	CHECK(calllog_file_write(f, l1, strlen(l1)) == 0);
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0640);
+	rename(path, moved);
+	g = calllog_file_ref(f);
+	calllog_file_unref(f);   /* G still holds it open */
+	CHECK(calllog_file_write(g, l2, strlen(l2)) == 0);
+	read_file(moved, buf, sizeof(buf));
+	CHECK_MSG(strlen(buf) == strlen(l1) + strlen(l2), "without a reopen: the old file");
+	calllog_reopen_all();
+	CHECK(calllog_file_write(g, l1, strlen(l1)) == 0);
+	read_file(path, buf, sizeof(buf));
+	CHECK_STR(buf, l1);
+	calllog_file_unref(g);
+	unlink(path);
+	unlink(moved);
+	CHECK(with_stderr(do_bad_handle, NULL) == 0);
+	CHECK_STR(captured, "callpipe: call log: invalid CallSid (line dropped: open)\n");
+}
+
 int main(void)
 {
 	char cmd[300];
@@ -408,6 +505,8 @@ int main(void)
 	test_callsid();
 	test_append();
 	test_concurrent();
+	test_short_write();
+	test_handle();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", dir);

@@ -12,7 +12,7 @@
 
 struct ratelimit {
 	pthread_mutex_t lock;       /* fcgi workers are threads */
-	unsigned rate;              /* tokens per second, and the bucket's size */
+	unsigned rate;              /* tokens per second, and the bucket's size; 0: no limit */
 	double tokens;
 	int64_t last_ns;            /* last refill; 0 before the first call */
 	unsigned long suppressed;   /* dropped since the last line let through */
@@ -20,6 +20,11 @@ struct ratelimit {
 };
 
 #define RATELIMIT_INIT(r) { PTHREAD_MUTEX_INITIALIZER, (r), (double)(r), 0, 0, 0 }
+
+/* The process's limit for lines that peers cause before they are authenticated
+ * (callpipe-fcgi's errors before the signature verified, callpipe-ws's WS_REJECT):
+ * RATELIMIT_LINES_PER_S. Unit tests set its rate to 0 to see every line. */
+extern struct ratelimit ratelimit_unauth;
 
 /* The bucket at time NOW_NS (monotonic ns): 1 when a line may go out (one token taken; then
  * *SUPPRESSED gets how many lines were dropped before it, and the count restarts), else 0

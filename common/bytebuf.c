@@ -80,20 +80,22 @@ int bytebuf_putc(struct bytebuf *b, char c)
 	return bytebuf_add(b, &c, 1);
 }
 
-int bytebuf_printf(struct bytebuf *b, const char *fmt, ...)
+int bytebuf_vprintf(struct bytebuf *b, const char *fmt, va_list ap)
 {
 	char small[256], *tmp = small;
-	va_list ap;
+	va_list again;
 	int n, rc;
 
-	va_start(ap, fmt);
+	va_copy(again, ap);
 	n = vsnprintf(small, sizeof(small), fmt, ap);
-	va_end(ap);
-	if (n < 0)
+	if (n < 0) {
+		va_end(again);
 		return -1;
+	}
 	if ((size_t)n >= sizeof(small)) {
 		/* Rare (long lines): format once more into a buffer of the exact size. */
 		if ((size_t)n > bytebuf_room(b)) {
+			va_end(again);
 			if (b->fixed)
 				b->cut = 1;
 			errno = E2BIG;
@@ -101,16 +103,27 @@ int bytebuf_printf(struct bytebuf *b, const char *fmt, ...)
 		}
 		tmp = malloc((size_t)n + 1);
 		if (!tmp) {
+			va_end(again);
 			errno = ENOMEM;
 			return -1;
 		}
-		va_start(ap, fmt);
-		vsnprintf(tmp, (size_t)n + 1, fmt, ap);
-		va_end(ap);
+		vsnprintf(tmp, (size_t)n + 1, fmt, again);
 	}
+	va_end(again);
 	rc = bytebuf_add(b, tmp, (size_t)n);
 	if (tmp != small)
 		free(tmp);
+	return rc;
+}
+
+int bytebuf_printf(struct bytebuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = bytebuf_vprintf(b, fmt, ap);
+	va_end(ap);
 	return rc;
 }
 

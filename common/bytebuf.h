@@ -3,6 +3,7 @@
 #ifndef CALLPIPE_BYTEBUF_H
 #define CALLPIPE_BYTEBUF_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,6 +34,8 @@ int bytebuf_puts(struct bytebuf *b, const char *s);
 int bytebuf_putc(struct bytebuf *b, char c);
 /* Append printf output whole, or nothing (-1, E2BIG) when it does not fit. */
 int bytebuf_printf(struct bytebuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int bytebuf_vprintf(struct bytebuf *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 /* Bytes that can still be appended (MAX - LEN). */
 size_t bytebuf_room(const struct bytebuf *b);
 /* Fixed mode: NUL-terminate the content in place, dropping the last byte when the array is

@@ -8,8 +8,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "bytebuf.h"
 #include "call_int.h"
 #include "calllog.h"
+#include "logesc.h"
+#include "ratelimit.h"
 #include "config.h"
 #include "metrics.h"
 #include "mode.h"
@@ -30,49 +33,57 @@ int64_t call_now_us(const struct call_env *env)
 
 void call_elog(const char *fmt, ...)
 {
-	char line[1024];
+	char mem[1024];
+	struct bytebuf line;
 	va_list ap;
-	int n;
 
+	/* The format is ours; peer text in it went through call_safe/call_quoted. 4 bytes
+	 * are kept for "…" and the newline. */
+	bytebuf_init_fixed(&line, mem, sizeof(mem) - 4);
 	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	if (bytebuf_vprintf(&line, fmt, ap) != 0 && line.cut) {
+		/* Too long for the line: keep what fits, cut on a character boundary. */
+		va_end(ap);
+		va_start(ap, fmt);
+		line.len = (size_t)vsnprintf(mem, sizeof(mem) - 4, fmt, ap);
+		if (line.len > sizeof(mem) - 5)
+			line.len = sizeof(mem) - 5;
+		while (line.len && ((unsigned char)mem[line.len] & 0xc0) == 0x80)
+			line.len--;
+	}
 	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n > sizeof(line) - 2)
-		n = (int)sizeof(line) - 2;
-	line[n++] = '\n';
+	line.max = sizeof(mem);
+	if (line.cut)
+		bytebuf_add(&line, "\xe2\x80\xa6", 3);
+	bytebuf_putc(&line, '\n');
 	/* one write per line, so lines from one process never interleave mid-line */
-	fwrite(line, 1, (size_t)n, stderr);
+	ratelimit_write_stderr(mem, line.len);
 }
 
-/* Values printed on stderr lines come from the peer: keep each a single word on one line
- * (bytes outside 0x21..0x7e become '?'). */
+/* Values printed on stderr lines come from the peer: logesc keeps each a single word on one
+ * line (a space, controls, invalid UTF-8 and bidi controls escaped as \xHH), cut with "…"
+ * to CAP. */
 const char *call_safe(const char *s, char *buf, size_t cap)
 {
-	size_t i, o = 0;
+	struct bytebuf b;
 
-	if (!s || !*s)
+	if (!s || !*s || cap < 2)
 		return "-";
-	for (i = 0; s[i] && o + 1 < cap; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		buf[o++] = (ch < 0x21 || ch >= 0x7f) ? '?' : (char)ch;
-	}
-	buf[o] = '\0';
-	return buf;
+	bytebuf_init_fixed(&b, buf, cap);
+	logesc_put(&b, s, cap - 1, LOGESC_WORD);
+	return bytebuf_cstr(&b);
 }
 
-/* The same for a free-text value printed inside "…": '"' and '\\' become '\'', controls '?'. */
+/* The same for a free-text value printed inside "…": spaces stay, '"' and '\' are escaped. */
 const char *call_quoted(const char *s, char *buf, size_t cap)
 {
-	size_t i, o = 0;
+	struct bytebuf b;
 
-	for (i = 0; s && s[i] && o + 1 < cap; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		buf[o++] = ch == '"' || ch == '\\' ? '\'' : (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
-	}
-	buf[o] = '\0';
-	return buf;
+	if (cap < 2)
+		return "";
+	bytebuf_init_fixed(&b, buf, cap);
+	logesc_put(&b, s, cap - 1, LOGESC_INNER);
+	return bytebuf_cstr(&b);
 }
 
 struct call_env *call_env_new(const struct config *cfg, const struct mode_ops *default_mode,

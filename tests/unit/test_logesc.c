@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "bytebuf.h"
+#include "call_int.h"
 #include "check.h"
 #include "logesc.h"
 #include "strutil.h"
@@ -264,6 +265,19 @@ static void test_kv(void)
 	CHECK(b.len == 0 && b.cut);
 }
 
+/* callpipe-ws's stderr helpers are logesc's word and inner modes. */
+static void test_ws_helpers(void)
+{
+	char b[32];
+
+	CHECK_STR(call_safe("", b, sizeof(b)), "-");
+	CHECK_STR(call_safe("mark 1\xc2\x9b", b, sizeof(b)), "mark\\x201\\xC2\\x9B");
+	CHECK_STR(call_safe("\xe2\x80\xae" "abc", b, sizeof(b)), "\\xE2\\x80\\xAEabc");
+	CHECK_STR(call_quoted("say \"hi\"\n", b, sizeof(b)), "say \\\"hi\\\"\\n");
+	CHECK_STR(call_safe("0123456789012345678901234567890123456789", b, 12),
+		  "01234567\xe2\x80\xa6");
+}
+
 int main(void)
 {
 	test_table();
@@ -271,5 +285,6 @@ int main(void)
 	test_cut();
 	test_work();
 	test_kv();
+	test_ws_helpers();
 	return check_done();
 }

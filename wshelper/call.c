@@ -12,6 +12,7 @@
 #include "call_int.h"
 #include "calllog.h"
 #include "logesc.h"
+#include "logq.h"
 #include "ratelimit.h"
 #include "config.h"
 #include "metrics.h"
@@ -288,9 +289,22 @@ void call_set_mode_state(struct call *c, void *state)
 
 void call_log(const struct call *c, const char *event, const char *const *kv)
 {
+	char line[CALLLOG_LINE_MAX];
+	size_t len;
+
+	/* Only after the signed upgrade and a valid start: the CallSid names the file. */
 	if (!c->started)
 		return;
-	calllog_append(c->env->cfg->log_dir, c->call_sid, "ws", event, kv);
+	if (!c->log) {
+		/* No file system access here: the handle opens at its first write. Callers
+		 * hold the call as const; the handle is a cache of the call's own. */
+		((struct call *)c)->log = calllog_file_new(c->env->cfg->log_dir, c->call_sid);
+		if (!c->log)
+			return;
+	}
+	/* Formatted on the loop; written by logq's thread (never on the loop). */
+	len = calllog_format(line, sizeof(line), NULL, "ws", event, kv);
+	logq_write(c->log, line, len);
 }
 
 /* Count a protocol error; log the first of each kind per call, in the call's log when the
@@ -663,6 +677,9 @@ void call_done(struct call *c)
 	kv[k++] = by;
 	kv[k] = NULL;
 	call_log(c, "ws_done", kv);
+	/* Its last line may still be queued: that line's reference keeps the file open. */
+	calllog_file_unref(c->log);
+	c->log = NULL;
 
 	qfree_all(c);
 	free(c->rxbuf);

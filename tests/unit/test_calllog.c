@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -451,6 +452,59 @@ static void test_short_write(void)
 	unlink(path);
 }
 
+/* The same on a real full file system, when we may mount a tmpfs (root): the log's last
+ * page has 40 bytes left when the disk fills, so a 90-byte line is a short write, then
+ * ENOSPC; it is taken back, and once space returns the next line is whole. */
+static void test_full_tmpfs(void)
+{
+	char mnt[300], path[400], filler[400], err[256], big[4056], line[90], *buf;
+	struct stat st;
+	int fd, ff;
+	size_t n = 0;
+
+	snprintf(mnt, sizeof(mnt), "%s/tmpfs", dir);
+	mkdir(mnt, 0700);
+	if (geteuid() != 0 || mount("tmpfs", mnt, "tmpfs", 0, "size=256k") != 0) {
+		printf("# skip: no tmpfs mount (needs root)\n");
+		rmdir(mnt);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/log", mnt);
+	snprintf(filler, sizeof(filler), "%s/filler", mnt);
+	memset(big, 'a', sizeof(big));
+	big[sizeof(big) - 1] = '\n';
+	memset(line, 'b', sizeof(line));
+	line[sizeof(line) - 1] = '\n';
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	CHECK(calllog_write(fd, big, sizeof(big), err, sizeof(err)) == 0);
+	/* Fill the rest of the file system, page by page and then byte by byte. */
+	ff = open(filler, O_WRONLY | O_CREAT, 0600);
+	{
+		static char chunk[4096];
+
+		while (write(ff, chunk, sizeof(chunk)) == (ssize_t)sizeof(chunk) && n++ < 1000)
+			;
+		while (write(ff, chunk, 1) == 1 && n++ < 10000)
+			;
+	}
+	close(ff);
+	CHECK_MSG(calllog_write(fd, line, sizeof(line), err, sizeof(err)) == -1 &&
+		  strstr(err, "No space left on device (40 of 90 bytes written, taken back)"),
+		  "full tmpfs: a short write (40 of 90), taken back");
+	CHECK(fstat(fd, &st) == 0 && st.st_size == (off_t)sizeof(big));
+	unlink(filler);
+	CHECK(calllog_write(fd, line, sizeof(line), err, sizeof(err)) == 0);
+	close(fd);
+	buf = malloc(8192);
+	CHECK_MSG(read_file(path, buf, 8192) == sizeof(big) + sizeof(line) &&
+		  memcmp(buf + sizeof(big), line, sizeof(line)) == 0,
+		  "full tmpfs: once space returns the next line is whole, not glued to a fragment");
+	free(buf);
+	unlink(path);
+	umount2(mnt, MNT_DETACH);
+	rmdir(mnt);
+}
+
 static int do_bad_handle(void *arg)
 {
 	(void)arg;
@@ -506,6 +560,7 @@ int main(void)
 	test_append();
 	test_concurrent();
 	test_short_write();
+	test_full_tmpfs();
 	test_handle();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)

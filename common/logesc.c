@@ -91,7 +91,7 @@ static void classify(const unsigned char *s, enum logesc_mode mode, struct unit 
 
 size_t logesc_put(struct bytebuf *out, const char *str, size_t budget, enum logesc_mode mode)
 {
-	const unsigned char *s = (const unsigned char *)(str ? str : ""), *p;
+	const unsigned char *s = (const unsigned char *)(str ? str : ""), *p, *run;
 	struct unit u;
 	size_t content = 0, read = 0, limit, used = 0;
 	int quote = mode == LOGESC_LOGFMT && !*s, cut = 0, short_room = 0;
@@ -123,13 +123,20 @@ size_t logesc_put(struct bytebuf *out, const char *str, size_t budget, enum loge
 	limit = budget - limit;
 	if (quote)
 		bytebuf_putc(out, '"');
+	/* Characters written as they are go out in runs: one copy per run, not per byte. */
+	run = s;
 	for (p = s; *p; p += u.in) {
 		classify(p, mode, &u);
 		if (used + u.out > limit)
 			break;
-		bytebuf_add(out, u.raw ? (const char *)p : u.esc, u.out);
 		used += u.out;
+		if (u.raw)
+			continue;
+		bytebuf_add(out, run, (size_t)(p - run));
+		bytebuf_add(out, u.esc, u.out);
+		run = p + u.in;
 	}
+	bytebuf_add(out, run, (size_t)(p - run));
 	if (cut)
 		bytebuf_add(out, ellipsis, ELLIPSIS_LEN);
 	if (quote)

@@ -234,7 +234,7 @@ int audiofile_decode_path(const char *path, size_t max_out, uint8_t **out, size_
 {
 	SF_INFO info;
 	SNDFILE *sf;
-	struct outbuf o = {{NULL, 0, 0, max_out}, path};
+	struct outbuf o = {{.max = max_out}, path};
 
 	*out = NULL;
 	*n = 0;
@@ -255,7 +255,7 @@ int audiofile_decode_mem(const void *data, size_t len, size_t max_out, uint8_t *
 	SF_INFO info;
 	SNDFILE *sf;
 	char name[64];
-	struct outbuf o = {{NULL, 0, 0, max_out}, name};
+	struct outbuf o = {{.max = max_out}, name};
 
 	*out = NULL;
 	*n = 0;

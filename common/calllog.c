@@ -1,15 +1,20 @@
-/* calllog: per-call log lines (DESIGN.md "Call log"): UTC time, program, event, logfmt pairs,
- * appended with one write() on an O_APPEND descriptor so concurrent writers never interleave. */
+/* calllog: per-call log lines (DESIGN.md "Call log"): UTC time, program, event, logfmt pairs
+ * (escaped by logesc), each written whole or not at all under flock() (see calllog_write). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "bytebuf.h"
 #include "calllog.h"
+#include "logesc.h"
+#include "ratelimit.h"
 #include "strutil.h"
 
 /* No single value may take more than this, so one long value cannot crowd out the pairs
@@ -18,20 +23,10 @@
 
 static const char ellipsis[] = "\xe2\x80\xa6";   /* U+2026 "…", 3 bytes */
 
-/* A bounded line under construction: LIM content bytes, then '\n' and the NUL. */
-struct line {
-	char *buf;
-	size_t len, lim;
-};
-
-static int put(struct line *l, const char *s, size_t n)
-{
-	if (l->len + n > l->lim)
-		return -1;
-	memcpy(l->buf + l->len, s, n);
-	l->len += n;
-	return 0;
-}
+/* Failures to write a call log go to stderr; a full disk must not flood it too. */
+static struct ratelimit fail_limit = RATELIMIT_INIT(RATELIMIT_LINES_PER_S);
+/* Bumped by calllog_reopen_all(); a handle opened under an older value reopens its file. */
+static unsigned reopen_gen;
 
 int calllog_valid_callsid(const char *sid)
 {
@@ -78,125 +73,13 @@ int calllog_prepare_dir(const char *dir, char *err, size_t errlen)
 	return 0;
 }
 
-/* Length of the valid UTF-8 sequence at S (N bytes available, S[0] >= 0x80), or 0 when it
- * is not one (strutil_utf8_len: no overlongs, no surrogates, nothing above U+10FFFF). */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len = strutil_utf8_len(s, n);
-
-	/* C1 controls (U+0080..U+009F) act on terminals like ESC does: escape them too. */
-	if (len == 2 && s[0] == 0xc2 && s[1] <= 0x9f)
-		return 0;
-	return len;
-}
-
-/* 1 when V must be quoted: empty, or holding a byte that is not plain printable ASCII or a
- * valid UTF-8 character. */
-static int needs_quotes(const unsigned char *v)
-{
-	if (!*v)
-		return 1;
-	for (; *v; v++) {
-		if (*v <= ' ' || *v == '"' || *v == '=' || *v == '\\' || *v == 0x7f)
-			return 1;
-		if (*v >= 0x80) {
-			size_t n = utf8_len(v, strlen((const char *)v));
-
-			if (!n)
-				return 1;
-			v += n - 1;
-		}
-	}
-	return 0;
-}
-
-/* The escaped form of the character at V: sets *OUT (ESC or V itself) and returns its
- * length; *ADV gets the number of input bytes it stands for. */
-static size_t escape_unit(const unsigned char *v, char esc[8], const char **out, size_t *adv)
-{
-	size_t n;
-
-	*out = esc;
-	*adv = 1;
-	if (*v == '"' || *v == '\\') {
-		esc[0] = '\\';
-		esc[1] = (char)*v;
-		return 2;
-	}
-	if (*v == '\n' || *v == '\r' || *v == '\t') {
-		esc[0] = '\\';
-		esc[1] = *v == '\n' ? 'n' : *v == '\r' ? 'r' : 't';
-		return 2;
-	}
-	if (*v < 0x20 || *v == 0x7f)
-		return (size_t)snprintf(esc, 8, "\\x%02X", *v);
-	if (*v >= 0x80) {
-		n = utf8_len(v, strlen((const char *)v));
-		if (!n)
-			return (size_t)snprintf(esc, 8, "\\x%02X", *v);
-		*out = (const char *)v;
-		*adv = n;
-		return n;
-	}
-	*out = (const char *)v;
-	return 1;
-}
-
-/* Append one value, escaped and quoted when needed, in at most BUDGET bytes (at least 5);
- * a value that does not fit is cut at a character boundary and ends in "…". */
-static void put_value(struct line *l, const char *value, size_t budget)
-{
-	const unsigned char *v;
-	int quote = needs_quotes((const unsigned char *)value);
-	size_t full = quote ? 2 : 0, max = l->len + budget, reserve, n, adv;
-	const char *s;
-	char esc[8];
-	int cut;
-
-	for (v = (const unsigned char *)value; *v; v += adv)
-		full += escape_unit(v, esc, &s, &adv);
-	cut = full > budget;
-	/* Room kept for what closes the value: the quote, and "…" when it is cut. */
-	reserve = (quote ? 1 : 0) + (cut ? sizeof(ellipsis) - 1 : 0);
-	if (quote)
-		put(l, "\"", 1);
-	for (v = (const unsigned char *)value; *v; v += adv) {
-		n = escape_unit(v, esc, &s, &adv);
-		if (l->len + n + reserve > max)
-			break;
-		put(l, s, n);
-	}
-	if (cut)
-		put(l, ellipsis, sizeof(ellipsis) - 1);
-	if (quote)
-		put(l, "\"", 1);
-}
-
-/* Keys, the program and the event come from our code, but keep each one logfmt token. */
-static int put_token(struct line *l, const char *t)
-{
-	if (!t || !*t)
-		return put(l, "_", 1);
-	for (; *t; t++) {
-		char c = *t;
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '-' || c == '.' || c == ':'))
-			c = '_';
-		if (put(l, &c, 1) != 0)
-			return -1;
-	}
-	return 0;
-}
-
 size_t calllog_format(char *buf, size_t cap, const struct timespec *when,
 		      const char *prog, const char *event, const char *const *kv)
 {
-	struct line l;
+	struct bytebuf l;
 	struct timespec now;
 	struct tm tm;
-	char ts[64];
-	size_t i, n, hard, soft;
+	size_t i, hard, soft;
 	int dropped = 0;
 
 	if (!buf || cap == 0)
@@ -207,9 +90,9 @@ size_t calllog_format(char *buf, size_t cap, const struct timespec *when,
 		buf[0] = '\0';
 		return 0;
 	}
-	l.buf = buf;
-	l.len = 0;
-	hard = l.lim = cap - 2;   /* room for '\n' and the NUL */
+	/* Content only: '\n' and the NUL go after it. LIMIT moves (max) as pairs are placed. */
+	bytebuf_init_fixed(&l, buf, cap - 2);
+	hard = cap - 2;
 	/* Pairs end 4 bytes early so a line that had to leave some out can end in " …". */
 	soft = hard > 4 ? hard - 4 : 0;
 
@@ -219,16 +102,15 @@ size_t calllog_format(char *buf, size_t cap, const struct timespec *when,
 	}
 	if (!gmtime_r(&when->tv_sec, &tm))
 		memset(&tm, 0, sizeof(tm));
-	n = (size_t)snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ ",
-			     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-			     tm.tm_sec, (long)(when->tv_nsec / 1000000) % 1000);
-	put(&l, ts, n < sizeof(ts) ? n : sizeof(ts) - 1);
-	put_token(&l, prog);
-	put(&l, " ", 1);
-	put_token(&l, event);
+	bytebuf_printf(&l, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ ", tm.tm_year + 1900,
+		       tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		       (long)(when->tv_nsec / 1000000) % 1000);
+	logesc_token(&l, prog);
+	bytebuf_putc(&l, ' ');
+	logesc_token(&l, event);
 
 	for (i = 0; kv && kv[i]; i += 2) {
-		size_t before = l.len, budget, j, end;
+		size_t j, end, budget;
 
 		if (!kv[i + 1])
 			continue;
@@ -236,107 +118,258 @@ size_t calllog_format(char *buf, size_t cap, const struct timespec *when,
 		for (j = i + 2; kv[j] && !kv[j + 1]; j += 2)
 			;
 		end = kv[j] ? soft : hard;
-		l.lim = end;
-		/* " key=" and at least a quoted "…" (5 bytes) must fit, or the pair is left out. */
-		if (put(&l, " ", 1) != 0 || put_token(&l, kv[i]) != 0 || put(&l, "=", 1) != 0 ||
-		    l.len + 5 > end) {
-			l.len = before;
-			dropped = 1;
+		if (l.len > end)
 			break;
-		}
+		l.max = end;
 		budget = end - l.len;
 		if (budget > CALLLOG_VALUE_MAX)
 			budget = CALLLOG_VALUE_MAX;
-		put_value(&l, kv[i + 1], budget);
+		/* logesc_kv leaves the pair out whole when " key=" and a quoted "…" do not fit. */
+		if (logesc_kv(&l, kv[i], kv[i + 1], budget) != 0) {
+			dropped = 1;
+			break;
+		}
 	}
-	l.lim = hard;
-	if (dropped && l.len + 1 + sizeof(ellipsis) - 1 <= l.lim) {
-		put(&l, " ", 1);
-		put(&l, ellipsis, sizeof(ellipsis) - 1);
+	l.max = hard;
+	if (dropped && bytebuf_room(&l) >= 1 + sizeof(ellipsis) - 1) {
+		bytebuf_putc(&l, ' ');
+		bytebuf_add(&l, ellipsis, sizeof(ellipsis) - 1);
 	}
 	buf[l.len++] = '\n';
 	buf[l.len] = '\0';
 	return l.len;
 }
 
-int calllog_append(const char *dir, const char *callsid, const char *prog,
-		   const char *event, const char *const *kv)
+/* The event of a formatted line (its third word), for failure reports. */
+static void line_event(const char *line, size_t len, char *out, size_t cap)
 {
-	char path[4096], line[CALLLOG_LINE_MAX], shortw[64], ebuf[128];
-	const char *why;
+	size_t i = 0, words = 0, o = 0;
+
+	while (i < len && words < 2)
+		if (line[i++] == ' ')
+			words++;
+	while (i < len && line[i] != ' ' && line[i] != '\n' && o + 1 < cap)
+		out[o++] = line[i++];
+	out[o] = '\0';
+	if (!o)
+		snprintf(out, cap, "?");
+}
+
+static void report(const char *path, const char *why, const char *line, size_t len)
+{
+	char msg[CALLLOG_PATH_MAX + 256], event[48];
+	int n;
+
+	line_event(line, len, event, sizeof(event));
+	n = snprintf(msg, sizeof(msg), "callpipe: call log %s: %s (line dropped: %s)\n", path, why,
+		     event);
+	if (n > 0)
+		ratelimit_stderr(&fail_limit, "callpipe: call log",
+				 msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
+}
+
+int calllog_write(int fd, const char *line, size_t len, char *err, size_t errlen)
+{
 	struct stat st;
-	size_t len;
-	ssize_t w;
-	int fd, tries, created = 0;
+	size_t done = 0;
+	int rc = 0, e = 0;
+
+	/* Both programs append to the file: the lock makes "note the size, write, cut back"
+	 * one step, so neither a reader nor the other writer ever sees half a line. */
+	while (flock(fd, LOCK_EX) != 0) {
+		if (errno != EINTR) {
+			strutil_seterr(err, errlen, "flock: %s", strerror(errno));
+			return -1;
+		}
+	}
+	if (fstat(fd, &st) != 0) {
+		strutil_seterr(err, errlen, "fstat: %s", strerror(errno));
+		flock(fd, LOCK_UN);
+		return -1;
+	}
+	while (done < len) {
+		ssize_t w = write(fd, line + done, len - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			e = w < 0 ? errno : EIO;
+			rc = -1;
+			break;
+		}
+		done += (size_t)w;
+	}
+	if (rc != 0) {
+		/* A full disk or RLIMIT_FSIZE: write() took part of the line. Take it back, so
+		 * the file still ends in '\n' and the next line is not glued to a fragment. */
+		if (done && ftruncate(fd, st.st_size) != 0)
+			strutil_seterr(err, errlen, "%s after %zu of %zu bytes, and ftruncate back "
+				       "failed: %s", strerror(e), done, len, strerror(errno));
+		else
+			strutil_seterr(err, errlen, "%s (%zu of %zu bytes written, taken back)",
+				       strerror(e), done, len);
+	}
+	flock(fd, LOCK_UN);
+	return rc;
+}
+
+/* Open (creating 0640 when CREATE) the log file at PATH for appending. Never follows a
+ * symlink, never blocks on a FIFO someone left there (O_NONBLOCK; no effect on files), and
+ * refuses anything but a regular file. The fd, or -1 with err. */
+static int open_log(const char *path, int create, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd = -1, tries, created = 0;
+
+	for (tries = 0; tries < 3; tries++) {
+		if (create) {
+			fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_APPEND | O_CLOEXEC |
+				  O_NOFOLLOW, 0640);
+			if (fd >= 0) {
+				created = 1;
+				break;
+			}
+			if (errno != EEXIST)
+				break;
+		}
+		fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+		if (fd >= 0 || errno != ENOENT || !create)   /* ENOENT: removed in between */
+			break;
+	}
+	if (fd < 0) {
+		strutil_seterr(err, errlen, "%s", strerror(errno));
+		return -1;
+	}
+	if (created && fchmod(fd, 0640) != 0) {
+		strutil_seterr(err, errlen, "fchmod: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!created && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+		strutil_seterr(err, errlen, "not a regular file");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* DIR/SID.log into PATH, or -1 after a report on stderr. */
+static int log_path(char *path, size_t cap, const char *dir, const char *callsid,
+		    const char *event)
+{
+	char msg[CALLLOG_PATH_MAX + 128];
+	int n;
 
 	if (!calllog_valid_callsid(callsid)) {
 		/* The sid would name a file: refuse before touching the file system, and do not
-		 * print it raw (it is peer input). */
-		fprintf(stderr, "callpipe: call log: invalid CallSid (line dropped: %s)\n",
-			event ? event : "?");
+		 * print it (it is peer input). */
+		n = snprintf(msg, sizeof(msg), "callpipe: call log: invalid CallSid (line dropped: "
+			     "%.40s)\n", event ? event : "?");
+		ratelimit_stderr(&fail_limit, "callpipe: call log", msg, (size_t)n);
 		return -1;
 	}
-	if (!dir || snprintf(path, sizeof(path), "%s/%s.log", dir, callsid) >= (int)sizeof(path)) {
-		fprintf(stderr, "callpipe: call log %s/%s.log: %s (line dropped: %s)\n",
-			dir ? dir : "(no directory)", callsid,
-			dir ? "File name too long" : "no directory", event ? event : "?");
+	if (!dir || snprintf(path, cap, "%s/%s.log", dir, callsid) >= (int)cap) {
+		n = snprintf(msg, sizeof(msg), "callpipe: call log %.3900s/%s.log: %s (line "
+			     "dropped: %.40s)\n", dir ? dir : "(no directory)", callsid,
+			     dir ? "File name too long" : "no directory", event ? event : "?");
+		if (n > 0)
+			ratelimit_stderr(&fail_limit, "callpipe: call log", msg,
+					 (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
 		return -1;
 	}
-	len = calllog_format(line, sizeof(line), NULL, prog, event, kv);
+	return 0;
+}
 
-	/* Create it 0640 if missing; otherwise open the existing file. Never follow a symlink,
-	 * and never block on a FIFO someone left there (O_NONBLOCK; no effect on files). */
-	for (tries = 0; tries < 3; tries++) {
-		fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
-			  0640);
-		if (fd >= 0) {
-			created = 1;
-			break;
-		}
-		if (errno != EEXIST)
-			break;
-		fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-		if (fd >= 0 || errno != ENOENT)   /* ENOENT: removed in between, try again */
-			break;
+int calllog_append(const char *dir, const char *callsid, const char *prog,
+		   const char *event, const char *const *kv)
+{
+	char path[CALLLOG_PATH_MAX], line[CALLLOG_LINE_MAX], err[256];
+	size_t len;
+	int fd, rc;
+
+	if (log_path(path, sizeof(path), dir, callsid, event) != 0)
+		return -1;
+	len = calllog_format(line, sizeof(line), NULL, prog, event, kv);
+	fd = open_log(path, 1, err, sizeof(err));
+	if (fd < 0) {
+		report(path, err, line, len);
+		return -1;
 	}
-	if (fd < 0)
-		goto fail;
-	if (created && fchmod(fd, 0640) != 0)
-		goto fail_fd;
-	if (!created) {
-		if (fstat(fd, &st) != 0)
-			goto fail_fd;
-		if (!S_ISREG(st.st_mode)) {
-			close(fd);
-			why = "not a regular file";
-			goto fail_why;
-		}
-	}
-	do {
-		w = write(fd, line, len);
-	} while (w < 0 && errno == EINTR);
-	if (w < 0)
-		goto fail_fd;
-	if ((size_t)w != len) {
-		close(fd);
-		snprintf(shortw, sizeof(shortw), "short write (%zd of %zu bytes)", w, len);
-		why = shortw;
-		goto fail_why;
-	}
+	rc = calllog_write(fd, line, len, err, sizeof(err));
+	if (rc != 0)
+		report(path, err, line, len);
 	/* The data is in the file once write() returned; close() errors cannot undo it. */
 	close(fd);
-	return 0;
-fail_fd:
-	{
-		int e = errno;
+	return rc;
+}
 
-		close(fd);
-		errno = e;
+/* --- handles ------------------------------------------------------------------------- */
+
+struct calllog_file {
+	int refs;           /* atomic: the owner and each queued line hold one */
+	int fd;             /* -1 until the first write, and after a failed open */
+	unsigned gen;       /* reopen_gen when FD was opened */
+	char path[];
+};
+
+struct calllog_file *calllog_file_new(const char *dir, const char *callsid)
+{
+	char path[CALLLOG_PATH_MAX];
+	struct calllog_file *f;
+
+	if (log_path(path, sizeof(path), dir, callsid, "open") != 0)
+		return NULL;
+	f = malloc(sizeof(*f) + strlen(path) + 1);
+	if (!f)
+		return NULL;
+	f->refs = 1;
+	f->fd = -1;
+	f->gen = 0;
+	memcpy(f->path, path, strlen(path) + 1);
+	return f;
+}
+
+struct calllog_file *calllog_file_ref(struct calllog_file *f)
+{
+	if (f)
+		__atomic_add_fetch(&f->refs, 1, __ATOMIC_RELAXED);
+	return f;
+}
+
+void calllog_file_unref(struct calllog_file *f)
+{
+	if (!f || __atomic_sub_fetch(&f->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	if (f->fd >= 0)
+		close(f->fd);
+	free(f);
+}
+
+int calllog_file_write(struct calllog_file *f, const char *line, size_t len)
+{
+	unsigned gen = __atomic_load_n(&reopen_gen, __ATOMIC_ACQUIRE);
+	char err[256];
+
+	if (f->fd >= 0 && f->gen != gen) {
+		close(f->fd);
+		f->fd = -1;
 	}
-fail:
-	why = strerror_r(errno, ebuf, sizeof(ebuf));   /* GNU: thread-safe, returns the text */
-fail_why:
-	fprintf(stderr, "callpipe: call log %s: %s (line dropped: %s)\n", path, why,
-		event ? event : "?");
-	return -1;
+	if (f->fd < 0) {
+		f->fd = open_log(f->path, 1, err, sizeof(err));
+		if (f->fd < 0) {
+			report(f->path, err, line, len);
+			return -1;
+		}
+		f->gen = gen;
+	}
+	if (calllog_write(f->fd, line, len, err, sizeof(err)) != 0) {
+		report(f->path, err, line, len);
+		return -1;
+	}
+	return 0;
+}
+
+void calllog_reopen_all(void)
+{
+	__atomic_add_fetch(&reopen_gen, 1, __ATOMIC_RELEASE);
 }

@@ -7,8 +7,11 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "bytebuf.h"
 #include "calllog.h"
 #include "form.h"
+#include "logesc.h"
+#include "ratelimit.h"
 #include "route.h"
 #include "twsig.h"
 
@@ -103,119 +106,37 @@ void route_log(const struct route_ctx *rc, const char *event, const char *const 
  * which adds its own timestamp. 2 KiB holds the signed URL a 403 names in the common
  * case; longer lines are cut and marked. */
 #define ERRLINE_MAX 2048
+/* No one value may crowd out the pairs after it (signed_url=, params=, remote=). */
+#define ERRLINE_VALUE_MAX 1024
 
-struct errline {
-	char buf[ERRLINE_MAX];
-	size_t len;
-	int cut;
-};
-
-static void errline_putc(struct errline *l, char c)
+/* Write the line in L (cut lines end in "…") with one write(). */
+static void errline_write(struct bytebuf *l, size_t cap, int limited)
 {
-	/* Keep 4 bytes for "…" (3) and the newline. */
-	if (l->len + 4 >= sizeof(l->buf)) {
-		l->cut = 1;
-		return;
-	}
-	l->buf[l->len++] = c;
-}
-
-static void errline_puts(struct errline *l, const char *s)
-{
-	while (*s)
-		errline_putc(l, *s++);
-}
-
-/* A value as logfmt does it: quoted when empty or holding spaces, quotes, '=' or '\';
- * control bytes escaped, so a request cannot forge lines in the web server's log. */
-static void errline_value(struct errline *l, const char *v)
-{
-	static const char hex[] = "0123456789abcdef";
-	int quote = !*v || strpbrk(v, " \"=\\") != NULL;
-
-	if (quote)
-		errline_putc(l, '"');
-	for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
-		if (*p == '"' || *p == '\\') {
-			errline_putc(l, '\\');
-			errline_putc(l, (char)*p);
-		} else if (*p < 0x20 || *p == 0x7f) {
-			errline_putc(l, '\\');
-			errline_putc(l, 'x');
-			errline_putc(l, hex[*p >> 4]);
-			errline_putc(l, hex[*p & 15]);
-		} else {
-			errline_putc(l, (char)*p);
-		}
-	}
-	if (quote)
-		errline_putc(l, '"');
-}
-
-static void errline_kv(struct errline *l, const char *key, const char *value)
-{
-	if (!value)
-		return;
-	errline_putc(l, ' ');
-	errline_puts(l, key);
-	errline_putc(l, '=');
-	errline_value(l, value);
-}
-
-static void errline_write(struct errline *l)
-{
-	const char *p = l->buf;
-	size_t left;
-
-	if (l->cut) {
-		memcpy(l->buf + l->len, "\xe2\x80\xa6", 3);
-		l->len += 3;
-	}
-	l->buf[l->len++] = '\n';
-	/* One write() per line so lines of concurrent requests never interleave. */
-	left = l->len;
-	while (left) {
-		ssize_t n = write(STDERR_FILENO, p, left);
-		if (n <= 0)
-			return;
-		p += n;
-		left -= (size_t)n;
-	}
+	/* L's max was set 4 bytes short of CAP: room for "…" (3) and the newline. */
+	l->max = cap;
+	if (l->cut)
+		bytebuf_add(l, "\xe2\x80\xa6", 3);
+	bytebuf_putc(l, '\n');
+	/* Lines a request causes before its signature is verified: anyone can send those, so
+	 * they are rate limited (a flood of 403s must not fill the web server's error log). */
+	ratelimit_stderr(limited ? &ratelimit_unauth : NULL, "callpipe-fcgi", (const char *)l->data,
+			 l->len);
 }
 
 /* --- errors --------------------------------------------------------------------------- */
 
 /* The CallSid an error line may go under: the one already checked, else one found in the
- * parameters (parsed now if the error came before the form stage). Only a valid CallSid
- * names a file; OUT gets it. */
+ * verified request's parameters. Only a valid CallSid names a file; OUT gets it. */
 static int error_callsid(const struct route_ctx *rc, char *out, size_t cap)
 {
-	const struct request *req = rc->req;
-	struct form *body = NULL, *query = NULL;
 	const char *sid = rc->callsid;
-	char err[128];
-	int ok;
 
-	if (!sid && (rc->params || rc->query)) {
+	if (!sid && (rc->params || rc->query))
 		sid = route_param(rc, "CallSid");
-	} else if (!sid) {
-		const char *q = req->request_uri ? strchr(req->request_uri, '?') : NULL;
-
-		if (req->body && req->body_state == REQUEST_BODY_OK &&
-		    req->body_len <= rc->cfg->max_body)
-			body = form_parse(req->body, req->body_len, err, sizeof(err));
-		if (q)
-			query = form_parse(q + 1, strlen(q + 1), err, sizeof(err));
-		sid = body ? form_get(body, "CallSid") : NULL;
-		if (!sid && query)
-			sid = form_get(query, "CallSid");
-	}
-	ok = sid && calllog_valid_callsid(sid) && strlen(sid) < cap;
-	if (ok)
-		memcpy(out, sid, strlen(sid) + 1);
-	form_free(body);
-	form_free(query);
-	return ok;
+	if (!sid || !calllog_valid_callsid(sid) || strlen(sid) >= cap)
+		return 0;
+	memcpy(out, sid, strlen(sid) + 1);
+	return 1;
 }
 
 #define ERROR_KV_MAX 24
@@ -224,9 +145,9 @@ void route_fail(struct route_ctx *rc, struct response *resp, int status, const c
 		const char *const *kv)
 {
 	const struct request *req = rc->req;
-	char body[RESPONSE_TEXT_MAX], code[8], sid[64], path[CONFIG_STR_MAX + 64];
+	char body[RESPONSE_TEXT_MAX], code[8], sid[64], linebuf[ERRLINE_MAX];
 	const char *ckv[ERROR_KV_MAX + 1];
-	struct errline line;
+	struct bytebuf line;
 	size_t n = 0;
 	int len;
 
@@ -237,31 +158,25 @@ void route_fail(struct route_ctx *rc, struct response *resp, int status, const c
 		len = (int)sizeof(body) - 1;
 	route_respond(resp, status, "text/plain; charset=utf-8", body, (size_t)len);
 
-	/* stderr: "callpipe-fcgi: 403 bad signature uri=… signed_url=… params=…" */
-	memset(&line, 0, sizeof(line));
+	/* stderr: "callpipe-fcgi: 403 bad signature method=… uri=… signed_url=… params=…" */
 	snprintf(code, sizeof(code), "%d", status);
-	errline_puts(&line, "callpipe-fcgi: ");
-	errline_puts(&line, code);
-	errline_putc(&line, ' ');
-	errline_puts(&line, reason);
-	errline_kv(&line, "method", req->method);
-	errline_kv(&line, "uri", req->request_uri);
+	bytebuf_init_fixed(&line, linebuf, sizeof(linebuf) - 4);
+	bytebuf_puts(&line, "callpipe-fcgi: ");
+	bytebuf_puts(&line, code);
+	bytebuf_putc(&line, ' ');
+	logesc_put(&line, reason, ERRLINE_VALUE_MAX, LOGESC_INNER);
+	logesc_kv(&line, "method", req->method, ERRLINE_VALUE_MAX);
+	logesc_kv(&line, "uri", req->request_uri, ERRLINE_VALUE_MAX);
 	for (size_t i = 0; kv && kv[i]; i += 2)
-		errline_kv(&line, kv[i], kv[i + 1]);
-	errline_kv(&line, "remote", req->remote_addr);
-	errline_write(&line);
+		logesc_kv(&line, kv[i], kv[i + 1], ERRLINE_VALUE_MAX);
+	logesc_kv(&line, "remote", req->remote_addr, ERRLINE_VALUE_MAX);
+	errline_write(&line, sizeof(linebuf), !rc->verified);
 
-	/* The call's log. Before the signature is verified, only a log that exists already
-	 * (the call reached us signed before) may get the line: an unsigned request must
-	 * never create files. */
-	if (!error_callsid(rc, sid, sizeof(sid)))
+	/* The call's log: only a request whose signature verified may touch it. Before that,
+	 * anyone could name a CallSid: its line would grow (or, after retention removed it,
+	 * re-create) a real call's log and make it read as rejected. stderr only, above. */
+	if (!rc->verified || !error_callsid(rc, sid, sizeof(sid)))
 		return;
-	if (!rc->verified) {
-		int plen = snprintf(path, sizeof(path), "%s/%s.log", rc->cfg->log_dir, sid);
-
-		if (plen < 0 || (size_t)plen >= sizeof(path) || access(path, F_OK) != 0)
-			return;
-	}
 	ckv[n++] = "status";
 	ckv[n++] = code;
 	ckv[n++] = "reason";
@@ -319,25 +234,25 @@ static int is_form_type(const char *ct)
 	return *ct == '\0' || *ct == ';';
 }
 
-/* Names of the signed parameters for a 403's log line, in the order sent. */
+/* Names of the signed parameters for a 403's log line, in the order sent; cut with "…". */
 static void param_names(const struct form *f, char *out, size_t cap)
 {
-	size_t len = 0;
+	struct bytebuf b;
 
-	out[0] = '\0';
+	bytebuf_init_fixed(&b, out, cap - 4);   /* room for "…" and the NUL */
 	for (size_t i = 0; f && i < form_count(f); i++) {
-		const char *name = form_at(f, i)->name;
-		size_t nl = strlen(name);
+		size_t before = b.len;
 
-		if (len + nl + 2 + 3 >= cap) {
-			memcpy(out + len, "\xe2\x80\xa6", 4);
-			return;
+		if ((i && bytebuf_putc(&b, ',') != 0) || bytebuf_puts(&b, form_at(f, i)->name) != 0) {
+			b.len = before;
+			b.cut = 1;
+			break;
 		}
-		if (i)
-			out[len++] = ',';
-		memcpy(out + len, name, nl + 1);
-		len += nl;
 	}
+	b.max = cap;
+	if (b.cut)
+		bytebuf_add(&b, "\xe2\x80\xa6", 3);
+	bytebuf_cstr(&b);
 }
 
 static int check_signature(struct route_ctx *rc, struct response *resp, int is_post)
@@ -443,8 +358,8 @@ static int parse_params(struct route_ctx *rc, struct response *resp, int is_post
  * headers. The body is parsed only once it is known to be small and form-encoded, since
  * the signature covers its decoded parameters. The signature comes before anything that
  * touches the file system: the CallSid names the call's log file, and an unsigned request
- * must never create one (until the signature passes, an error line only goes into a log
- * that already exists). The CallSid check comes after the signature so that a forged
+ * must never create or grow one (until the signature passes, error lines go to stderr
+ * only, rate limited). The CallSid check comes after the signature so that a forged
  * request is a 403 whatever it carries, and a traversal attempt ("CA../../etc") is a 400
  * that never reaches open(). */
 int route_request(const struct config *cfg, const struct request *req, struct response *resp)

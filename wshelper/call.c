@@ -8,8 +8,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "bytebuf.h"
 #include "call_int.h"
 #include "calllog.h"
+#include "logesc.h"
+#include "logq.h"
+#include "ratelimit.h"
 #include "config.h"
 #include "metrics.h"
 #include "mode.h"
@@ -30,49 +34,57 @@ int64_t call_now_us(const struct call_env *env)
 
 void call_elog(const char *fmt, ...)
 {
-	char line[1024];
+	char mem[1024];
+	struct bytebuf line;
 	va_list ap;
-	int n;
 
+	/* The format is ours; peer text in it went through call_safe/call_quoted. 4 bytes
+	 * are kept for "…" and the newline. */
+	bytebuf_init_fixed(&line, mem, sizeof(mem) - 4);
 	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	if (bytebuf_vprintf(&line, fmt, ap) != 0 && line.cut) {
+		/* Too long for the line: keep what fits, cut on a character boundary. */
+		va_end(ap);
+		va_start(ap, fmt);
+		line.len = (size_t)vsnprintf(mem, sizeof(mem) - 4, fmt, ap);
+		if (line.len > sizeof(mem) - 5)
+			line.len = sizeof(mem) - 5;
+		while (line.len && ((unsigned char)mem[line.len] & 0xc0) == 0x80)
+			line.len--;
+	}
 	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n > sizeof(line) - 2)
-		n = (int)sizeof(line) - 2;
-	line[n++] = '\n';
+	line.max = sizeof(mem);
+	if (line.cut)
+		bytebuf_add(&line, "\xe2\x80\xa6", 3);
+	bytebuf_putc(&line, '\n');
 	/* one write per line, so lines from one process never interleave mid-line */
-	fwrite(line, 1, (size_t)n, stderr);
+	ratelimit_write_stderr(mem, line.len);
 }
 
-/* Values printed on stderr lines come from the peer: keep each a single word on one line
- * (bytes outside 0x21..0x7e become '?'). */
+/* Values printed on stderr lines come from the peer: logesc keeps each a single word on one
+ * line (a space, controls, invalid UTF-8 and bidi controls escaped as \xHH), cut with "…"
+ * to CAP. */
 const char *call_safe(const char *s, char *buf, size_t cap)
 {
-	size_t i, o = 0;
+	struct bytebuf b;
 
-	if (!s || !*s)
+	if (!s || !*s || cap < 2)
 		return "-";
-	for (i = 0; s[i] && o + 1 < cap; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		buf[o++] = (ch < 0x21 || ch >= 0x7f) ? '?' : (char)ch;
-	}
-	buf[o] = '\0';
-	return buf;
+	bytebuf_init_fixed(&b, buf, cap);
+	logesc_put(&b, s, cap - 1, LOGESC_WORD);
+	return bytebuf_cstr(&b);
 }
 
-/* The same for a free-text value printed inside "…": '"' and '\\' become '\'', controls '?'. */
+/* The same for a free-text value printed inside "…": spaces stay, '"' and '\' are escaped. */
 const char *call_quoted(const char *s, char *buf, size_t cap)
 {
-	size_t i, o = 0;
+	struct bytebuf b;
 
-	for (i = 0; s && s[i] && o + 1 < cap; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		buf[o++] = ch == '"' || ch == '\\' ? '\'' : (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
-	}
-	buf[o] = '\0';
-	return buf;
+	if (cap < 2)
+		return "";
+	bytebuf_init_fixed(&b, buf, cap);
+	logesc_put(&b, s, cap - 1, LOGESC_INNER);
+	return bytebuf_cstr(&b);
 }
 
 struct call_env *call_env_new(const struct config *cfg, const struct mode_ops *default_mode,
@@ -277,9 +289,22 @@ void call_set_mode_state(struct call *c, void *state)
 
 void call_log(const struct call *c, const char *event, const char *const *kv)
 {
+	char line[CALLLOG_LINE_MAX];
+	size_t len;
+
+	/* Only after the signed upgrade and a valid start: the CallSid names the file. */
 	if (!c->started)
 		return;
-	calllog_append(c->env->cfg->log_dir, c->call_sid, "ws", event, kv);
+	if (!c->log) {
+		/* No file system access here: the handle opens at its first write. Callers
+		 * hold the call as const; the handle is a cache of the call's own. */
+		((struct call *)c)->log = calllog_file_new(c->env->cfg->log_dir, c->call_sid);
+		if (!c->log)
+			return;
+	}
+	/* Formatted on the loop; written by logq's thread (never on the loop). */
+	len = calllog_format(line, sizeof(line), NULL, "ws", event, kv);
+	logq_write(c->log, line, len);
 }
 
 /* Count a protocol error; log the first of each kind per call, in the call's log when the
@@ -652,6 +677,9 @@ void call_done(struct call *c)
 	kv[k++] = by;
 	kv[k] = NULL;
 	call_log(c, "ws_done", kv);
+	/* Its last line may still be queued: that line's reference keeps the file open. */
+	calllog_file_unref(c->log);
+	c->log = NULL;
 
 	qfree_all(c);
 	free(c->rxbuf);

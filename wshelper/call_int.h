@@ -57,6 +57,8 @@ struct call_env {
 	void *wake_arg;
 };
 
+struct calllog_file;
+
 struct call {
 	struct call_env *env;
 	uint64_t id;
@@ -97,6 +99,9 @@ struct call {
 	size_t drain_low;           /* on_drain once qmedia <= this; 0 with !want_drain */
 	unsigned want_drain : 1;
 	int64_t mode_due_us;        /* the mode's timer, 0 when none */
+	/* the call's log file: made at the first line after start, released in call_done
+	 * (lines still queued for logq's writer keep it open until written) */
+	struct calllog_file *log;
 };
 
 /* Monotonic microseconds (env->io->now_us when a test fakes the clock). */

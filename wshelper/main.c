@@ -18,6 +18,7 @@
 
 #include "calllog.h"
 #include "config.h"
+#include "logq.h"
 #include "mode.h"
 #include "turnparse.h"
 #include "server.h"
@@ -274,6 +275,7 @@ static void on_wake(void *arg)
 
 	if (sig_hup) {
 		sig_hup = 0;
+		calllog_reopen_all();   /* every open call's log, after rotation */
 		if (a->log_path && open_log(a->log_path) == 0)
 			fprintf(stderr, "callpipe-ws: SIGHUP: reopened %s\n", a->log_path);
 	}
@@ -452,6 +454,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "callpipe-ws: %s\n", err);
 		return 1;
 	}
+	if (logq_start() != 0)   /* call-log writes off the loop; else they stay inline */
+		fprintf(stderr, "callpipe-ws: warning: no call log writer thread\n");
 
 	fdl = fd_limit(app.cfg.max_calls, &soft);
 	/* Beyond the fd limit lws stops accepting and connections wait unanswered in the
@@ -553,5 +557,6 @@ int main(int argc, char **argv)
 	if (app.loop)
 		ev_finish(app.loop);
 	wsserver_free(app.srv);
+	logq_stop();   /* every queued call-log line (ws_done of the calls just ended) written */
 	return 0;
 }

@@ -9,8 +9,11 @@
 
 #include <libwebsockets.h>
 
+#include "bytebuf.h"
 #include "call.h"
 #include "config.h"
+#include "logesc.h"
+#include "ratelimit.h"
 #include "metrics.h"
 #include "mode.h"
 #include "upgrade.h"
@@ -229,11 +232,14 @@ static int http_request(struct wsserver *s, struct lws *wsi, const char *uri)
 /* --- upgrade --- */
 
 /* Refuse an upgrade with an HTTP status (so a proxy passes it on instead of answering
- * 502), count it, and log one line. Returns what HTTP_CONFIRM_UPGRADE must return. */
+ * 502), count it, and log one line. The requester is not authenticated yet: the path and
+ * detail are escaped by logesc, and the line goes through the process's stderr limit
+ * (ratelimit_unauth). Returns what HTTP_CONFIRM_UPGRADE must return. */
 static int reject(struct wsserver *s, struct lws *wsi, unsigned code, int rej,
 		  const char *path, const char *detail)
 {
-	char peer[64] = "", body[160];
+	char peer[64] = "", body[160], mem[2048];
+	struct bytebuf line;
 	/* The log names the URLs tried; the peer only learns that the signature failed. */
 	const char *shown = code == HTTP_STATUS_FORBIDDEN ? "x-twilio-signature missing or wrong"
 							  : detail;
@@ -241,20 +247,21 @@ static int reject(struct wsserver *s, struct lws *wsi, unsigned code, int rej,
 	if (rej >= 0)
 		s->metrics.rejections[rej]++;
 	lws_get_peer_simple(wsi, peer, sizeof(peer));
-	fprintf(stderr, "WS_REJECT status=%u reason=%s path=%s peer=%s detail=\"%s\"\n", code,
-		rej >= 0 ? wsmetrics_rej_name(rej) : "upgrade", path, peer, detail);
+	/* 5 bytes kept for the closing quote, "…" and the newline. */
+	bytebuf_init_fixed(&line, mem, sizeof(mem) - 5);
+	bytebuf_printf(&line, "WS_REJECT status=%u reason=%s path=", code,
+		       rej >= 0 ? wsmetrics_rej_name(rej) : "upgrade");
+	logesc_put(&line, path, 256, LOGESC_WORD);
+	bytebuf_puts(&line, " peer=");
+	logesc_put(&line, peer[0] ? peer : "-", 64, LOGESC_WORD);
+	bytebuf_puts(&line, " detail=\"");
+	logesc_put(&line, detail, bytebuf_room(&line), LOGESC_INNER);
+	line.max = sizeof(mem);
+	bytebuf_putc(&line, '"');
+	bytebuf_putc(&line, '\n');
+	ratelimit_stderr(&ratelimit_unauth, "callpipe-ws", mem, line.len);
 	snprintf(body, sizeof(body), "%s\n", shown);
 	return http_text(s, wsi, code, NULL, body, 0) < 0 ? -1 : 1;
-}
-
-/* Peer text on a log line: controls and '"' become '?', and spaces too when the value must
- * stay one word (the path). */
-static void printable(char *s, int word)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f || *s == '"' ||
-		    (word && *s == ' '))
-			*s = '?';
 }
 
 static int confirm_upgrade(struct wsserver *s, struct lws *wsi, const char *up)
@@ -265,7 +272,6 @@ static int confirm_upgrade(struct wsserver *s, struct lws *wsi, const char *up)
 	n = lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI);
 	if (n <= 0)
 		snprintf(path, sizeof(path), "%s", n < 0 ? "(too long)" : "(none)");
-	printable(path, 1);
 	if (!up || strcasecmp(up, "websocket"))
 		return reject(s, wsi, HTTP_STATUS_BAD_REQUEST, -1, path,
 			      "only websocket upgrades are served here");
@@ -307,7 +313,6 @@ static int confirm_upgrade(struct wsserver *s, struct lws *wsi, const char *up)
 		if (upgrade_subprotocol(sub, why, sizeof(why)) == UPGRADE_SUB_REFUSE) {
 			char detail[256];
 
-			printable(sub, 0);
 			snprintf(detail, sizeof(detail), "%s: %.120s", why, sub);
 			return reject(s, wsi, HTTP_STATUS_BAD_REQUEST, WSREJ_SUBPROTOCOL, path,
 				      detail);

@@ -1,7 +1,9 @@
 /* test_bytebuf: the capped byte buffer: appends keep every byte in order across growth, the
- * cap is exact (E2BIG, nothing changed), consume keeps the tail, take hands the data over. */
+ * cap is exact (E2BIG, nothing changed), consume keeps the tail, take hands the data over;
+ * the fixed mode stays in the caller's array and remembers a cut. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "bytebuf.h"
 #include "check.h"
@@ -58,9 +60,43 @@ static void test_cap(void)
 	CHECK(bytebuf_take(&b, &len) == NULL && len == 0);
 }
 
+static void test_fixed(void)
+{
+	char mem[16 + 4];
+	struct bytebuf b;
+	size_t len;
+
+	memset(mem, 'Z', sizeof(mem));
+	bytebuf_init_fixed(&b, mem, 16);
+	CHECK(bytebuf_puts(&b, "hello") == 0 && bytebuf_putc(&b, ' ') == 0);
+	CHECK(bytebuf_printf(&b, "%d-%s", 42, "ab") == 0 && b.len == 11 && !b.cut);
+	CHECK(b.data == (uint8_t *)mem);
+	errno = 0;
+	/* does not fit: nothing added, E2BIG, and the cut remembered */
+	CHECK(bytebuf_printf(&b, "%s", "123456") == -1 && errno == E2BIG && b.len == 11 && b.cut);
+	CHECK(bytebuf_puts(&b, "12345") == 0 && b.len == 16 && bytebuf_room(&b) == 0);
+	CHECK(bytebuf_putc(&b, 'x') == -1 && b.len == 16);
+	CHECK(mem[16] == 'Z');   /* never past the array */
+	/* cstr on a full array gives up the last byte for the NUL */
+	CHECK_STR(bytebuf_cstr(&b), "hello 42-ab1234");
+	CHECK(b.data == (uint8_t *)mem);   /* never reallocated */
+	/* a long printf (past the small stack buffer) into a big enough array */
+	{
+		char big[600];
+		struct bytebuf g;
+
+		bytebuf_init_fixed(&g, big, sizeof(big));
+		CHECK(bytebuf_printf(&g, "%500s|", "x") == 0 && g.len == 501 && big[500] == '|');
+	}
+	CHECK(bytebuf_take(&b, &len) == NULL && len == 0 && b.len == 0);
+	bytebuf_free(&b);   /* must not free the caller's array */
+	CHECK(b.data == (uint8_t *)mem);
+}
+
 int main(void)
 {
 	test_grow_and_order();
 	test_cap();
+	test_fixed();
 	return check_done();
 }

@@ -1,11 +1,16 @@
 /* test_calllog: line format (timestamp, logfmt quoting and escaping, cutting at the line
- * limit), CallSid checks, and appends: modes, refusals, failures, and concurrent writers. */
+ * limit), CallSid checks, and appends: modes, refusals, failures, concurrent writers, short
+ * writes taken back (RLIMIT_FSIZE), and handles (reopen). */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "calllog.h"
@@ -37,6 +42,8 @@ static const struct {
 	{"\xed\xa0\x80", "k=\"\\xED\\xA0\\x80\""},            /* surrogate */
 	{"\xc2\x9b[2J", "k=\"\\xC2\\x9B[2J\""},               /* C1 CSI: escaped */
 	{"\xf0\x9f\x93\x9e", "k=\xf0\x9f\x93\x9e"},            /* U+1F4DE kept */
+	{"x\xe2\x80\xaey", "k=\"x\\xE2\\x80\\xAEy\""},        /* bidi RLO: escaped */
+	{"a\xe2\x80\xa8" "b", "k=\"a\\xE2\\x80\\xA8b\""},     /* U+2028: escaped */
 	{"https://h/ws/twilio-media", "k=https://h/ws/twilio-media"},
 };
 
@@ -395,6 +402,150 @@ static void test_concurrent(void)
 	unlink(path);
 }
 
+/* A real short write: in a child whose RLIMIT_FSIZE stops the file 40 bytes into a line
+ * (SIGXFSZ ignored, so write() returns the short count, then EFBIG), the line is taken back
+ * whole; with the limit raised the next line is whole and not glued to a fragment. */
+static void test_short_write(void)
+{
+	char path[400], buf[4096], want[600];
+	const char *first = "2026-11-24T10:15:02.123Z fcgi first\n";
+	char second[91];
+	pid_t pid;
+	int status = -1;
+
+	memset(second, 'y', 89);
+	memcpy(second, "2026-11-24T10:15:02.123Z fcgi second k=", 39);
+	second[89] = '\n';
+	second[90] = '\0';
+	snprintf(path, sizeof(path), "%s/short.log", dir);
+	unlink(path);
+	pid = fork();
+	if (pid == 0) {
+		struct rlimit rl;
+		char err[256];
+		int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600), rc = 0;
+
+		signal(SIGXFSZ, SIG_IGN);
+		if (fd < 0 || calllog_write(fd, first, strlen(first), err, sizeof(err)) != 0)
+			_exit(10);
+		getrlimit(RLIMIT_FSIZE, &rl);
+		rl.rlim_cur = strlen(first) + 40;
+		if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+			_exit(11);
+		if (calllog_write(fd, second, 90, err, sizeof(err)) != -1)
+			rc |= 1;
+		/* what the report says: the errno, and that the part written was taken back */
+		if (!strstr(err, "File too large (40 of 90 bytes written, taken back)"))
+			rc |= 2;
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_FSIZE, &rl);
+		if (calllog_write(fd, second, 90, err, sizeof(err)) != 0)
+			rc |= 4;
+		_exit(rc);
+	}
+	waitpid(pid, &status, 0);
+	CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "short write: -1 with the reason, then the next line written");
+	read_file(path, buf, sizeof(buf));
+	snprintf(want, sizeof(want), "%s%s", first, second);
+	CHECK_MSG(strcmp(buf, want) == 0, "the file holds the first line and the whole second");
+	unlink(path);
+}
+
+/* The same on a real full file system, when we may mount a tmpfs (root): the log's last
+ * page has 40 bytes left when the disk fills, so a 90-byte line is a short write, then
+ * ENOSPC; it is taken back, and once space returns the next line is whole. */
+static void test_full_tmpfs(void)
+{
+	char mnt[300], path[400], filler[400], err[256], big[4056], line[90], *buf;
+	struct stat st;
+	int fd, ff;
+	size_t n = 0;
+
+	snprintf(mnt, sizeof(mnt), "%s/tmpfs", dir);
+	mkdir(mnt, 0700);
+	if (geteuid() != 0 || mount("tmpfs", mnt, "tmpfs", 0, "size=256k") != 0) {
+		printf("# skip: no tmpfs mount (needs root)\n");
+		rmdir(mnt);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/log", mnt);
+	snprintf(filler, sizeof(filler), "%s/filler", mnt);
+	memset(big, 'a', sizeof(big));
+	big[sizeof(big) - 1] = '\n';
+	memset(line, 'b', sizeof(line));
+	line[sizeof(line) - 1] = '\n';
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	CHECK(calllog_write(fd, big, sizeof(big), err, sizeof(err)) == 0);
+	/* Fill the rest of the file system, page by page and then byte by byte. */
+	ff = open(filler, O_WRONLY | O_CREAT, 0600);
+	{
+		static char chunk[4096];
+
+		while (write(ff, chunk, sizeof(chunk)) == (ssize_t)sizeof(chunk) && n++ < 1000)
+			;
+		while (write(ff, chunk, 1) == 1 && n++ < 10000)
+			;
+	}
+	close(ff);
+	CHECK_MSG(calllog_write(fd, line, sizeof(line), err, sizeof(err)) == -1 &&
+		  strstr(err, "No space left on device (40 of 90 bytes written, taken back)"),
+		  "full tmpfs: a short write (40 of 90), taken back");
+	CHECK(fstat(fd, &st) == 0 && st.st_size == (off_t)sizeof(big));
+	unlink(filler);
+	CHECK(calllog_write(fd, line, sizeof(line), err, sizeof(err)) == 0);
+	close(fd);
+	buf = malloc(8192);
+	CHECK_MSG(read_file(path, buf, 8192) == sizeof(big) + sizeof(line) &&
+		  memcmp(buf + sizeof(big), line, sizeof(line)) == 0,
+		  "full tmpfs: once space returns the next line is whole, not glued to a fragment");
+	free(buf);
+	unlink(path);
+	umount2(mnt, MNT_DETACH);
+	rmdir(mnt);
+}
+
+static int do_bad_handle(void *arg)
+{
+	(void)arg;
+	return calllog_file_new(dir, "CA../x") == NULL ? 0 : -1;
+}
+
+/* Handles: opened at the first write, created 0640; a reopen after the file was renamed
+ * (rotation) writes to a new file at the path; lines are whole. */
+static void test_handle(void)
+{
+	char logs[300], path[400], moved[420], buf[4096];
+	struct calllog_file *f, *g;
+	struct stat st;
+	const char *l1 = "2026-11-24T10:15:02.123Z ws one\n", *l2 = "2026-11-24T10:15:02.123Z ws two\n";
+
+	snprintf(logs, sizeof(logs), "%s/calls", dir);
+	snprintf(path, sizeof(path), "%s/%s.log", logs, SID);
+	snprintf(moved, sizeof(moved), "%s.1", path);
+	unlink(path);
+	f = calllog_file_new(logs, SID);
+	CHECK(f != NULL);
+	CHECK_MSG(stat(path, &st) != 0, "no file before the first line");
+	CHECK(calllog_file_write(f, l1, strlen(l1)) == 0);
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0640);
+	rename(path, moved);
+	g = calllog_file_ref(f);
+	calllog_file_unref(f);   /* G still holds it open */
+	CHECK(calllog_file_write(g, l2, strlen(l2)) == 0);
+	read_file(moved, buf, sizeof(buf));
+	CHECK_MSG(strlen(buf) == strlen(l1) + strlen(l2), "without a reopen: the old file");
+	calllog_reopen_all();
+	CHECK(calllog_file_write(g, l1, strlen(l1)) == 0);
+	read_file(path, buf, sizeof(buf));
+	CHECK_STR(buf, l1);
+	calllog_file_unref(g);
+	unlink(path);
+	unlink(moved);
+	CHECK(with_stderr(do_bad_handle, NULL) == 0);
+	CHECK_STR(captured, "callpipe: call log: invalid CallSid (line dropped: open)\n");
+}
+
 int main(void)
 {
 	char cmd[300];
@@ -408,6 +559,9 @@ int main(void)
 	test_callsid();
 	test_append();
 	test_concurrent();
+	test_short_write();
+	test_full_tmpfs();
+	test_handle();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", dir);

@@ -7,6 +7,7 @@
 #include "agent.h"
 #include "call.h"
 #include "config.h"
+#include "logesc.h"
 #include "mode.h"
 #include "resq.h"
 #include "streamtok.h"
@@ -311,8 +312,16 @@ static void turn_done(struct agent *a, const struct result *r)
 
 		log_kv(a, "turn_error", kv);
 	}
-	fprintf(stderr, "WS_TURN_ERROR sid=%s index=%s reason=\"%s\"\n", call_sid(a->c), index,
-		r->text);
+	{
+		/* the reason can quote the turn server's answer: escaped like every log value */
+		char mem[512];
+		struct bytebuf reason;
+
+		bytebuf_init_fixed(&reason, mem, sizeof(mem));
+		logesc_put(&reason, r->text, 400, LOGESC_INNER);
+		fprintf(stderr, "WS_TURN_ERROR sid=%s index=%s reason=\"%s\"\n", call_sid(a->c),
+			index, bytebuf_cstr(&reason));
+	}
 	if (++a->turn_errors >= cfg->max_turn_errors) {
 		say_then_hangup(a, cfg->error_text, "max_turn_errors");
 		return;

@@ -51,6 +51,20 @@ static int is_layout_char(const unsigned char *s, size_t n)
 	return 0;
 }
 
+size_t logesc_plain_len(const unsigned char *s, size_t avail)
+{
+	size_t n;
+
+	if (!avail)
+		return 0;
+	if (s[0] < 0x80)
+		return s[0] >= 0x20 && s[0] != 0x7f;
+	n = strutil_utf8_len(s, avail);
+	if ((n == 2 && s[0] == 0xc2 && s[1] <= 0x9f) || is_layout_char(s, n))
+		return 0;
+	return n;
+}
+
 /* Classify the character at S (S[0] != 0; the string goes on up to its NUL). */
 static void classify(const unsigned char *s, enum logesc_mode mode, struct unit *u)
 {

@@ -32,6 +32,12 @@ size_t logesc_put(struct bytebuf *out, const char *s, size_t budget, enum logesc
  * when VALUE is NULL. 0, or -1 when " KEY=" and a cut value did not fit (OUT is cut). */
 int logesc_kv(struct bytebuf *out, const char *key, const char *value, size_t budget);
 
+/* Length (1..4) of the character at S (AVAIL bytes readable) when a terminal may show it as
+ * it is: printable ASCII (space included) or well-formed UTF-8 that is neither a C1 control
+ * nor one of the line-splitting or bidi characters above; 0 when it must be escaped. The
+ * rule logesc_put applies, for readers (callpipe-log) that print decoded values. */
+size_t logesc_plain_len(const unsigned char *s, size_t avail);
+
 /* Append T as a logfmt token: [A-Za-z0-9_.:-], any other byte '_'; NULL or "" is "_". */
 int logesc_token(struct bytebuf *out, const char *t);
 

@@ -333,6 +333,14 @@ static void test_escape(void)
 	CHECK_STR(buf, "\\xc2\\x9b2J");
 	logparse_escape(buf, sizeof(buf), "\xff\x7f", 2);
 	CHECK_STR(buf, "\\xff\\x7f");
+	/* what reorders or splits a displayed line (a log value decoded from \xE2\x80\xAE
+	 * gives these bytes back) is escaped again for the terminal */
+	logparse_escape(buf, sizeof(buf), "a\xe2\x80\xae" "b", 5);
+	CHECK_STR(buf, "a\\xe2\\x80\\xaeb");
+	logparse_escape(buf, sizeof(buf), "\xe2\x80\xa8\xd8\x9c\xe2\x81\xa6", 8);
+	CHECK_STR(buf, "\\xe2\\x80\\xa8\\xd8\\x9c\\xe2\\x81\\xa6");
+	logparse_escape(buf, sizeof(buf), "\xe2\x80\xa6", 3);   /* U+2026 stays */
+	CHECK_STR(buf, "\xe2\x80\xa6");
 	logparse_escape(buf, sizeof(buf), "a\0b", 3);
 	CHECK_STR(buf, "a\\x00b");
 	/* Cut at a character boundary: never half an escape or half a UTF-8 sequence. */

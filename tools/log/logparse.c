@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "logesc.h"
 #include "strutil.h"
 
 static const char ellipsis[] = "\xe2\x80\xa6";	/* U+2026 "…" */
@@ -371,17 +372,11 @@ const char *logparse_get(const struct logparse_line *ln, const char *key)
  * and sets *TN to the output length. */
 static size_t escape_one(const unsigned char *u, size_t left, char tmp[8], size_t *tn)
 {
-	size_t n = strutil_utf8_len(u, left);
+	/* the call logs' own rule (logesc): C1 controls, bidi and line-separator characters
+	 * are escaped like C0 controls, since a terminal would obey or reorder them */
+	size_t n = logesc_plain_len(u, left);
 
-	if (n == 2 && u[0] == 0xc2 && u[1] <= 0x9f)
-		n = 0;	/* C1 controls (U+0080..U+009F): some terminals obey them */
-
-	if (n == 1 && *u >= ' ' && *u != 0x7f) {
-		tmp[0] = (char)*u;
-		*tn = 1;
-		return 1;
-	}
-	if (n > 1) {
+	if (n >= 1) {
 		memcpy(tmp, u, n);
 		*tn = n;
 		return n;

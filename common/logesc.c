@@ -92,15 +92,15 @@ static void classify(const unsigned char *s, enum logesc_mode mode, struct unit 
 	/* Look at most 4 bytes ahead and never past the NUL. */
 	for (avail = 1; avail < 4 && s[avail]; avail++)
 		;
-	n = strutil_utf8_len(s, avail);
-	if (n == 0) {
-		hex_bytes(u, s, 1);
-	} else if ((n == 2 && s[0] == 0xc2 && s[1] <= 0x9f) || is_layout_char(s, n)) {
-		/* C1 controls act on terminals like ESC does (0x9B is CSI). */
-		hex_bytes(u, s, n);
-	} else {
+	n = logesc_plain_len(s, avail);
+	if (n) {
 		u->in = u->out = n;
+		return;
 	}
+	/* invalid UTF-8 byte by byte; C1 controls (0x9B is CSI to a terminal) and the layout
+	 * characters as the \xHH of each of their bytes */
+	n = strutil_utf8_len(s, avail);
+	hex_bytes(u, s, n ? n : 1);
 }
 
 size_t logesc_put(struct bytebuf *out, const char *str, size_t budget, enum logesc_mode mode)

@@ -85,3 +85,11 @@ finish() {
 	[ "${KEEP:-0}" = 1 ] || { [ -n "${RUN_DIR:-}" ] && [ $FAILS -eq 0 ] && rm -rf "$RUN_DIR"; }
 	[ $FAILS -eq 0 ]
 }
+
+# run_user: the user the stack's processes run as (scripts/stack: www-data when we are root).
+run_user() { if [ "$(id -u)" -eq 0 ]; then echo www-data; else id -un; fi; }
+# run_user_mkdir DIR…: make directories the stack's processes can write into, so that a
+# path-traversal check has a target that WOULD resolve if the guard were gone.
+run_user_mkdir() {
+	mkdir -p "$@" && chmod 0750 "$@" && { [ "$(id -u)" -ne 0 ] || chown "$(run_user):$(run_user)" "$@"; }
+}

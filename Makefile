@@ -47,7 +47,7 @@ FUZZERS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRC))
 # Keep the unit tests' objects: they are intermediates of a pattern chain.
 .SECONDARY:
 
-.PHONY: all deps build test unit fuzz fuzz-build run bench install clean check-deps
+.PHONY: all deps build test unit fuzz fuzz-build run bench soak install clean check-deps
 .DEFAULT_GOAL := all
 
 all: deps
@@ -123,6 +123,13 @@ run: deps
 bench: deps
 	@$(MAKE) --no-print-directory build
 	@BUILD=$(BUILD) scripts/bench
+
+# Minutes of calls against the LeakSanitizer build (SANITIZE=0: the normal one); RSS, fds,
+# calls and LSan's verdict (scripts/soak: SOAK_SECONDS, SOAK_CALLS, MODE). Not part of test.
+SOAK_SANITIZE := $(if $(filter file,$(origin SANITIZE)),1,$(SANITIZE))
+soak: deps
+	@$(MAKE) --no-print-directory build SANITIZE=$(SOAK_SANITIZE)
+	@SANITIZE=$(SOAK_SANITIZE) scripts/soak
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/callpipe/twiml-templates

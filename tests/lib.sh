@@ -59,14 +59,18 @@ wait_until() {
 }
 
 # stack_start VARIANT [VAR=VALUE…]: start scripts/stack in the background with its own
-# ports and run directory (exported: HTTP_PORT WS_PORT RUN_DIR LOG_DIR), ready when it returns.
+# ports and run directory (exported: HTTP_PORT WS_PORT FCGI_PORT RUN_DIR LOG_DIR), ready when
+# it returns.
 stack_start() {
 	local variant=$1; shift
 	HTTP_PORT=$(free_port); PORTS_TAKEN="$PORTS_TAKEN$HTTP_PORT "; WS_PORT=$(free_port)
+	# The proxy variant's callpipe-fcgi --listen port too: scripts/stack's default 9000
+	# would be shared by every proxy stack running at once (other suites, other checkouts).
+	PORTS_TAKEN="$PORTS_TAKEN$WS_PORT "; FCGI_PORT=$(free_port)
 	RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/callpipe-test.XXXXXX")
 	chmod 0755 "$RUN_DIR"
 	LOG_DIR=$RUN_DIR/calls
-	export HTTP_PORT WS_PORT RUN_DIR LOG_DIR BUILD
+	export HTTP_PORT WS_PORT FCGI_PORT RUN_DIR LOG_DIR BUILD
 	env "$@" VARIANT="$variant" "$ROOT/scripts/stack" start > "$RUN_DIR/stack.out" 2>&1 || {
 		notok "stack ($variant) starts"; diag < "$RUN_DIR/stack.out"
 		for f in "$RUN_DIR"/logs/*; do [ -f "$f" ] && { echo "== $f"; tail -20 "$f"; } | diag; done
@@ -84,4 +88,12 @@ finish() {
 	stack_stop
 	[ "${KEEP:-0}" = 1 ] || { [ -n "${RUN_DIR:-}" ] && [ $FAILS -eq 0 ] && rm -rf "$RUN_DIR"; }
 	[ $FAILS -eq 0 ]
+}
+
+# run_user: the user the stack's processes run as (scripts/stack: www-data when we are root).
+run_user() { if [ "$(id -u)" -eq 0 ]; then echo www-data; else id -un; fi; }
+# run_user_mkdir DIR…: make directories the stack's processes can write into, so that a
+# path-traversal check has a target that WOULD resolve if the guard were gone.
+run_user_mkdir() {
+	mkdir -p "$@" && chmod 0750 "$@" && { [ "$(id -u)" -ne 0 ] || chown "$(run_user):$(run_user)" "$@"; }
 }

@@ -116,6 +116,8 @@ expect_eq "list --json: an array" "$(head -1 <<<"$json")$(tail -1 <<<"$json")" '
 expect_match "list --json: fields" "$(grep "$C" <<<"$json")" '"stream_events":\["error:31920"\],"outcome":"stream-error"'
 if command -v jq >/dev/null; then
 	expect_eq "list --json parses (jq)" "$(jq -r '.[2].from + "|" + (.[2].duration_ms|tostring)' <<<"$json")" "client:Ann Smith|79000"
+else
+	ok "jq is not installed: list --json not parsed # SKIP"
 fi
 
 # --- show -----------------------------------------------------------------------------------

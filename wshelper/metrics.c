@@ -11,6 +11,7 @@ static const char *const rej_names[WSREJ_COUNT] = {
 	[WSREJ_SUBPROTOCOL] = "subprotocol",
 	[WSREJ_CAPACITY] = "capacity",
 	[WSREJ_DRAINING] = "draining",
+	[WSREJ_MEMORY] = "memory",
 };
 
 static const char *const err_names[WSERR_COUNT] = {
@@ -26,6 +27,8 @@ static const char *const err_names[WSERR_COUNT] = {
 	[WSERR_BAD_CALL_SID] = "bad_call_sid",
 	[WSERR_IDLE] = "idle",
 	[WSERR_QUEUE_FULL] = "queue_full",
+	[WSERR_MEMORY] = "memory",
+	[WSERR_NO_START] = "start_timeout",
 };
 
 const char *wsmetrics_rej_name(enum wsmetrics_rej r)
@@ -86,6 +89,10 @@ long wsmetrics_render(const struct wsmetrics *m, char *out, size_t cap)
 	one(&o, "callpipe_ws_marks_returned_total", "counter",
 	    "Mark messages Twilio returned.", m->marks_returned);
 	one(&o, "callpipe_ws_clears_total", "counter", "Clear messages sent.", m->clears);
+	one(&o, "callpipe_ws_memory_bytes", "gauge",
+	    "Bytes held for calls (outbound queues, reassembly), bounded by [ws] max_memory.",
+	    m->memory_bytes);
+	one(&o, "callpipe_ws_memory_max_bytes", "gauge", "[ws] max_memory.", m->memory_max);
 
 	put(&o, "# HELP callpipe_ws_handshake_rejections_total WebSocket upgrades refused, "
 		"by reason.\n# TYPE callpipe_ws_handshake_rejections_total counter\n");

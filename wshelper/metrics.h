@@ -12,6 +12,7 @@ enum wsmetrics_rej {
 	WSREJ_SUBPROTOCOL, /* 400: subprotocols offered, none of them audio.twilio.com */
 	WSREJ_CAPACITY,    /* 503: [ws] max_calls reached */
 	WSREJ_DRAINING,    /* 503: shutting down */
+	WSREJ_MEMORY,      /* 503: [ws] max_memory nearly reached */
 	WSREJ_COUNT
 };
 
@@ -29,6 +30,8 @@ enum wsmetrics_err {
 	WSERR_BAD_CALL_SID,       /* start.callSid not CA + 32 hex: closed with 1008 */
 	WSERR_IDLE,               /* nothing for [ws] idle_seconds: closed */
 	WSERR_QUEUE_FULL,         /* outbound queue over [ws] max_queue_bytes: closed with 1011 */
+	WSERR_MEMORY,             /* largest backlog when [ws] max_memory was reached: 1011 */
+	WSERR_NO_START,           /* no start within [ws] start_seconds: closed with 1008 */
 	WSERR_COUNT
 };
 
@@ -42,6 +45,9 @@ struct wsmetrics {
 	unsigned long long clears;
 	unsigned long long rejections[WSREJ_COUNT];
 	unsigned long long errors[WSERR_COUNT];
+	/* bytes held for all calls (queued out, being reassembled), against [ws] max_memory */
+	unsigned long long memory_bytes;
+	unsigned long long memory_max;
 };
 
 /* Label value of a reason or kind ("path", "sequence_gap"…). */

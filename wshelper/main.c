@@ -40,6 +40,11 @@
  * armed. Its idle watcher, which runs after any descriptor event, services every due timer;
  * waking the cancel pipe this often bounds the lateness. */
 #define EV_TICK_S 0.1
+/* A connection must have sent its whole request (headers) this long after it was accepted
+ * (lws: PENDING_TIMEOUT_ESTABLISH_WITH_SERVER, then HOLDING_AH), or lws drops it. Apache in
+ * front sends a request at once; the default (5 s, then 10 s for the headers) let idle
+ * connections hold descriptors long enough to keep real calls waiting. */
+#define HANDSHAKE_SECONDS 3
 
 struct app {
 	struct config cfg;
@@ -471,6 +476,10 @@ int main(int argc, char **argv)
 	info.server_string = "callpipe-ws";
 	info.user = app.srv;
 	info.fd_limit_per_thread = fdl;
+	info.timeout_secs = HANDSHAKE_SECONDS;
+	info.timeout_secs_ah_idle = HANDSHAKE_SECONDS;
+	info.max_http_header_data2 = WSSERVER_HEADER_BYTES;
+	info.max_http_header_pool2 = WSSERVER_HEADER_POOL;
 	/* An IPv4 literal binds an IPv4 socket; lws would otherwise try it as IPv6. */
 	info.options = v4 ? LWS_SERVER_OPTION_DISABLE_IPV6 : 0;
 	if (app.cfg.event_loop == CONFIG_EVLOOP_LIBEV) {

@@ -12,6 +12,7 @@ static const char *const rej_names[WSREJ_COUNT] = {
 	[WSREJ_CAPACITY] = "capacity",
 	[WSREJ_DRAINING] = "draining",
 	[WSREJ_MEMORY] = "memory",
+	[WSREJ_HANDSHAKE] = "handshake",
 };
 
 static const char *const err_names[WSERR_COUNT] = {

@@ -13,6 +13,7 @@ enum wsmetrics_rej {
 	WSREJ_CAPACITY,    /* 503: [ws] max_calls reached */
 	WSREJ_DRAINING,    /* 503: shutting down */
 	WSREJ_MEMORY,      /* 503: [ws] max_memory nearly reached */
+	WSREJ_HANDSHAKE,   /* 400/426/431: Sec-WebSocket-Key or -Version wrong, headers too big */
 	WSREJ_COUNT
 };
 

@@ -150,10 +150,11 @@ void wsserver_close_all(struct wsserver *s)
 
 /* --- HTTP --- */
 
-/* Status line, a few headers and BODY in one write (HTTP/1.1 only: lws has no TLS or h2c
- * here). 0, or -1 when the write failed. */
-static int http_reply(struct wsserver *s, struct lws *wsi, unsigned code, const char *ctype,
-		      const char *allow, const char *body, size_t blen, int head_only)
+/* Status line, a few headers (XNAME: XVAL when XNAME, lower case with its ':') and BODY in
+ * one write (HTTP/1.1 only: lws has no TLS or h2c here). 0, or -1 when the write failed. */
+static int http_reply_x(struct wsserver *s, struct lws *wsi, unsigned code, const char *ctype,
+			const char *xname, const char *xval, const char *body, size_t blen,
+			int head_only)
 {
 	unsigned char *start = s->http_buf + LWS_PRE, *p = start, *end = s->http_buf + HTTP_BUF;
 	char clen[24];
@@ -167,9 +168,9 @@ static int http_reply(struct wsserver *s, struct lws *wsi, unsigned code, const 
 					 (const unsigned char *)clen, n, &p, end) ||
 	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
 					 (const unsigned char *)"no-store", 8, &p, end) ||
-	    (allow && lws_add_http_header_by_name(wsi, (const unsigned char *)"allow:",
-						  (const unsigned char *)allow,
-						  (int)strlen(allow), &p, end)) ||
+	    (xname && lws_add_http_header_by_name(wsi, (const unsigned char *)xname,
+						  (const unsigned char *)xval,
+						  (int)strlen(xval), &p, end)) ||
 	    lws_finalize_http_header(wsi, &p, end))
 		return -1;
 	if (!head_only) {
@@ -180,6 +181,13 @@ static int http_reply(struct wsserver *s, struct lws *wsi, unsigned code, const 
 	}
 	n = (int)(p - start);
 	return lws_write(wsi, start, (size_t)n, LWS_WRITE_HTTP) == n ? 0 : -1;
+}
+
+static int http_reply(struct wsserver *s, struct lws *wsi, unsigned code, const char *ctype,
+		      const char *allow, const char *body, size_t blen, int head_only)
+{
+	return http_reply_x(s, wsi, code, ctype, allow ? "allow:" : NULL, allow, body, blen,
+			    head_only);
 }
 
 static int http_text(struct wsserver *s, struct lws *wsi, unsigned code, const char *allow,
@@ -257,6 +265,72 @@ static void printable(char *s, int word)
 			*s = '?';
 }
 
+/* RFC 6455 §4.2.2: a client key is 16 random bytes in base64, 24 characters ending "==".
+ * lws 4.1.6 hashes whatever it gets (and drops the connection, no answer, when it is
+ * missing or 128+ characters long). */
+static int key_ok(struct lws *wsi)
+{
+	char key[32];
+	int n = lws_hdr_total_length(wsi, WSI_TOKEN_KEY), i;
+
+	if (n != 24 || lws_hdr_copy(wsi, key, sizeof(key), WSI_TOKEN_KEY) != 24)
+		return 0;
+	for (i = 0; i < 22; i++)
+		if (!((key[i] >= 'A' && key[i] <= 'Z') || (key[i] >= 'a' && key[i] <= 'z') ||
+		      (key[i] >= '0' && key[i] <= '9') || key[i] == '+' || key[i] == '/'))
+			return 0;
+	/* the last character before "==" carries 2 bits of data and 4 zero bits */
+	return strchr("AQgw", key[21]) && key[22] == '=' && key[23] == '=';
+}
+
+/* Refuse an upgrade whose version is not 13 with 426 and "Sec-WebSocket-Version: 13"
+ * (RFC 6455 §4.2.2, §4.4); lws 4.1.6 would answer any version as if it were 13. */
+static int reject_version(struct wsserver *s, struct lws *wsi, const char *path, int n)
+{
+	char ver[16] = "", body[96];
+
+	if (n > 0 && n < (int)sizeof(ver))
+		lws_hdr_copy(wsi, ver, sizeof(ver), WSI_TOKEN_VERSION);
+	printable(ver, 1);
+	s->metrics.rejections[WSREJ_HANDSHAKE]++;
+	fprintf(stderr, "WS_REJECT status=426 reason=handshake path=%s detail=\"Sec-WebSocket-Version "
+		"%s; only 13 is served\"\n", path, n <= 0 ? "missing" : n >= (int)sizeof(ver) ?
+		"too long" : ver);
+	snprintf(body, sizeof(body), "Sec-WebSocket-Version must be 13\n");
+	return http_reply_x(s, wsi, 426, "text/plain; charset=utf-8", "sec-websocket-version:",
+			    "13", body, strlen(body), 0) < 0 ? -1 : 1;
+}
+
+/* Headers this big are no Twilio upgrade. lws holds a request's headers in one buffer of
+ * WSSERVER_HEADER_BYTES (main.c) and drops the connection, with no answer, when they do
+ * not fit; below that, these give a 431 with a reason. Headers lws does not know (X-…)
+ * cannot be listed in 4.1.6, so only the signature and the known ones are measured. */
+#define SIG_MAX 128
+#define KNOWN_HEADERS_MAX 8192
+
+static int headers_too_big(struct lws *wsi, char *why, size_t cap)
+{
+	int n = lws_hdr_custom_length(wsi, "x-twilio-signature:", 19), t;
+	long total = 0;
+
+	if (n > SIG_MAX) {
+		snprintf(why, cap, "X-Twilio-Signature is %d characters (at most %d)", n, SIG_MAX);
+		return 1;
+	}
+	for (t = 0; t < WSI_TOKEN_COUNT; t++) {
+		int len = lws_hdr_total_length(wsi, (enum lws_token_indexes)t);
+
+		if (len > 0)
+			total += len;
+	}
+	if (total > KNOWN_HEADERS_MAX) {
+		snprintf(why, cap, "request headers are %ld bytes (at most %d)", total,
+			 KNOWN_HEADERS_MAX);
+		return 1;
+	}
+	return 0;
+}
+
 static int confirm_upgrade(struct wsserver *s, struct lws *wsi, const char *up)
 {
 	char path[64], sub[128], why[96], sig[64] = "";
@@ -272,12 +346,32 @@ static int confirm_upgrade(struct wsserver *s, struct lws *wsi, const char *up)
 	if (n <= 0 || !upgrade_path_ok(path))
 		return reject(s, wsi, HTTP_STATUS_NOT_FOUND, WSREJ_PATH, path,
 			      "not a media stream path (" UPGRADE_PATH ")");
+	if (headers_too_big(wsi, why, sizeof(why)))
+		return reject(s, wsi, 431, WSREJ_HANDSHAKE, path, why);
+	n = lws_hdr_total_length(wsi, WSI_TOKEN_VERSION);
+	{
+		char ver[4] = "";
+
+		if (n == 2)
+			lws_hdr_copy(wsi, ver, sizeof(ver), WSI_TOKEN_VERSION);
+		if (strcmp(ver, "13"))
+			return reject_version(s, wsi, path, n);
+	}
+	if (!lws_hdr_total_length(wsi, WSI_TOKEN_KEY))
+		return reject(s, wsi, HTTP_STATUS_BAD_REQUEST, WSREJ_HANDSHAKE, path,
+			      "Sec-WebSocket-Key missing");
+	if (!key_ok(wsi))
+		return reject(s, wsi, HTTP_STATUS_BAD_REQUEST, WSREJ_HANDSHAKE, path,
+			      "Sec-WebSocket-Key is not 16 bytes in base64 (RFC 6455 4.1)");
 	if (s->draining)
 		return reject(s, wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, WSREJ_DRAINING, path,
 			      "shutting down");
 	if (call_env_count(s->env) >= (size_t)s->max_calls)
 		return reject(s, wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, WSREJ_CAPACITY, path,
 			      "[ws] max_calls reached");
+	if (call_env_memory_high(s->env))
+		return reject(s, wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, WSREJ_MEMORY, path,
+			      "[ws] max_memory reached");
 	if (s->cfg->validate) {
 		n = lws_hdr_custom_length(wsi, "x-twilio-signature:", 19);
 		if (n > 0 && n < (int)sizeof(sig))

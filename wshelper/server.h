@@ -20,6 +20,14 @@ struct wsserver_hooks {
 	void (*call_gone)(void *arg);
 };
 
+/* Request headers lws holds per connection while it reads them (info.max_http_header_data2):
+ * lws 4.1.6 drops a request whose headers do not fit, with no HTTP answer (a proxy then says
+ * 502). Room for what a client may send through Apache (a 5,000-character header, 64 headers
+ * of 1 KB), so that server.c answers it with 431 or 400 instead. Allocated only while a
+ * request's headers are read, in at most WSSERVER_HEADER_POOL connections at once. */
+#define WSSERVER_HEADER_BYTES (96 * 1024)
+#define WSSERVER_HEADER_POOL 256
+
 struct wsserver *wsserver_new(const struct config *cfg, const struct mode_ops *mode,
 			      const struct wsserver_hooks *hooks, char *err, size_t errlen);
 /* Ends the calls still open (with their ws_done) and frees S. */

@@ -681,6 +681,19 @@ void call_on_peer_close(struct call *c, int code, const char *reason, size_t rea
 	c->peer_reason[reason ? n : 0] = '\0';
 }
 
+void call_on_protocol_close(struct call *c, int code, const char *reason)
+{
+	char b1[80];
+
+	if (c->close_code || c->done)
+		return;
+	c->close_code = code;
+	call_copy(c->close_reason, sizeof(c->close_reason), reason);
+	c->peer_closed = 0;   /* what the peer sent was the violation, not a close of its own */
+	call_elog("WS_CLOSE sid=%s code=%d reason=\"%s\" peer=%s", c->call_sid[0] ? c->call_sid :
+		  "-", code, call_quoted(reason, b1, sizeof(b1)), c->peer);
+}
+
 /* --- teardown --- */
 
 void call_done(struct call *c)

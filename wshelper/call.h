@@ -84,6 +84,11 @@ int call_has_output(const struct call *c);
 int call_on_timer(struct call *c);
 /* The peer sent a close frame (code 0 when it had none). */
 void call_on_peer_close(struct call *c, int code, const char *reason, size_t reason_len);
+/* The transport closed the stream itself for a WebSocket protocol error (lws 4.1.6: RSV
+ * bits, a reserved opcode, a stray continuation, an invalid close code from the peer),
+ * with close CODE: ws_done says closed_by=server with REASON, unless we or the peer had
+ * closed first. One stderr line. */
+void call_on_protocol_close(struct call *c, int code, const char *reason);
 /* Code and reason to put in our close frame. */
 void call_close_status(const struct call *c, int *code, const char **reason);
 /* The one teardown: the mode's on_close, WS_DONE and ws_done, counters, free. Safe to

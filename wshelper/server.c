@@ -480,10 +480,70 @@ static int writeable(struct lws *wsi, struct pss *pss)
 	return 0;
 }
 
-static void gone(struct wsserver *s, struct pss *pss)
+/* lws 4.1.6 closes a stream itself on a framing error (ops-ws.c lws_ws_rx_sm: RSV bits,
+ * a reserved opcode, a continuation with nothing to continue, a fragmented control frame,
+ * a missing FIN): it sets its close frame with lws_close_reason(1002, "rsv bits" …) and
+ * returns -1, and no callback says why. The close payload it prepared is still readable
+ * at CLOSED (lws_get_close_length/payload); when neither we nor the peer had closed, that
+ * is the reason. */
+static const char *lws_violation(const char *tag)
+{
+	static const struct { const char *tag, *text; } v[] = {
+		{ "rsv bits", "protocol error: RSV bits set without an extension" },
+		{ "bad opc", "protocol error: reserved opcode" },
+		{ "bad cont", "protocol error: continuation frame out of place" },
+		{ "frag ctl", "protocol error: fragmented control frame" },
+		{ "bad fin", "protocol error: new message before the last one's FIN" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (!strcmp(tag, v[i].tag))
+			return v[i].text;
+	return "protocol error";
+}
+
+static void transport_closed(struct lws *wsi, struct call *c)
+{
+	const unsigned char *p;
+	char tag[24];
+	int len = lws_get_close_length(wsi), code;
+
+	if (len < 2)
+		return;
+	p = lws_get_close_payload(wsi);
+	code = p[0] << 8 | p[1];
+	if (code != LWS_CLOSE_STATUS_PROTOCOL_ERR)
+		return;
+	snprintf(tag, sizeof(tag), "%.*s", len - 2 < 23 ? len - 2 : 23, (const char *)p + 2);
+	call_on_protocol_close(c, code, lws_violation(tag));
+}
+
+/* A peer's close code is 1000-1003, 1007-1011 or 3000-4999 (RFC 6455 §7.4). lws 4.1.6
+ * replaces the others below 3000 with 1002 in the payload before it calls us (so a peer
+ * that sent 999 or 1005 looks like a peer that sent 1002: both are logged as our 1002) and
+ * echoes 5000 and up unchanged: those we replace with 1002 in place, so the close lws
+ * echoes says 1002. Returns 1 when the code was a violation. */
+static int peer_close_invalid(unsigned char *b, size_t len, int code, char *why, size_t cap)
+{
+	if (len == 1 || code == LWS_CLOSE_STATUS_PROTOCOL_ERR) {
+		snprintf(why, cap, "protocol error: invalid close code from the peer");
+		return 1;
+	}
+	if (len >= 2 && code >= 5000) {
+		snprintf(why, cap, "protocol error: close code %d from the peer", code);
+		b[0] = LWS_CLOSE_STATUS_PROTOCOL_ERR >> 8;
+		b[1] = LWS_CLOSE_STATUS_PROTOCOL_ERR & 0xff;
+		return 1;
+	}
+	return 0;
+}
+
+static void gone(struct wsserver *s, struct lws *wsi, struct pss *pss)
 {
 	if (!pss || !pss->call)
 		return;
+	transport_closed(wsi, pss->call);
 	call_done(pss->call);
 	pss->call = NULL;
 	if (s->hooks.call_gone)
@@ -518,16 +578,21 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		return 0;
 	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
 		if (pss && pss->call) {
-			const unsigned char *b = in;
+			unsigned char *b = in;
 			int code = len >= 2 ? b[0] << 8 | b[1] : 0;
+			char why[64];
 
+			if (peer_close_invalid(b, len, code, why, sizeof(why))) {
+				call_on_protocol_close(pss->call, LWS_CLOSE_STATUS_PROTOCOL_ERR, why);
+				return 0;
+			}
 			call_on_peer_close(pss->call, code, len > 2 ? (const char *)b + 2 : NULL,
 					   len > 2 ? len - 2 : 0);
 		}
 		return 0;   /* lws echoes the close frame */
 	case LWS_CALLBACK_CLOSED:
 	case LWS_CALLBACK_WSI_DESTROY:
-		gone(s, pss);
+		gone(s, wsi, pss);
 		return 0;
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
 		if (s->hooks.wake)

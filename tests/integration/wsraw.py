@@ -168,44 +168,42 @@ def metric(port, name):
 
 def cmd_stall(a):
     """Send media fast, never read: until the helper holds at least --until bytes (its
-    /metrics), then pause (report), then send again until it closes us."""
+    /metrics), then pause and say so; after a line on stdin, send again until the helper
+    counts a memory close (or the connection breaks)."""
     st, head, conn = upgrade(a.port, a.sig)
     if st != 101:
-        print(json.dumps({"handshake": st}))
+        print(json.dumps({"phase": "held", "handshake": st}), flush=True)
         return
     s, _ = conn
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)   # fill up soon
     s.sendall(text({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
     s.sendall(text(start_msg(a.call_sid)))
-    seq, peak, sent = 2, 0, 0
+    state = {"seq": 2, "peak": 0, "broken": False}
     deadline = time.time() + 60
-    # phase 1: until the helper holds --until bytes (checked every burst)
-    while time.time() < deadline:
-        for _ in range(a.burst):
-            s.sendall(text(media_msg(seq)))
-            seq += 1
-        held = metric(a.metrics_port, "callpipe_ws_memory_bytes")
-        peak = max(peak, held)
-        if held >= a.until:
-            break
-    print(json.dumps({"phase": "held", "bytes": peak, "sent": seq - 2}), flush=True)
-    # phase 2: wait for the go (a line on stdin), keep the socket open, not reading
+
+    def burst_until(cond):
+        try:
+            while time.time() < deadline:
+                for _ in range(a.burst):
+                    s.sendall(text(media_msg(state["seq"])))
+                    state["seq"] += 1
+                held = metric(a.metrics_port, "callpipe_ws_memory_bytes")
+                state["peak"] = max(state["peak"], held)
+                if cond(held):
+                    return True
+        except (BrokenPipeError, ConnectionResetError):
+            state["broken"] = True
+        return False
+
+    ok = burst_until(lambda held: held >= a.until)
+    print(json.dumps({"phase": "held", "reached": ok, "bytes": state["peak"],
+                      "sent": state["seq"] - 2, "broken": state["broken"]}), flush=True)
     sys.stdin.readline()
-    closed = False
-    try:
-        while time.time() < deadline:
-            for _ in range(a.burst):
-                s.sendall(text(media_msg(seq)))
-                seq += 1
-            held = metric(a.metrics_port, "callpipe_ws_memory_bytes")
-            peak = max(peak, held)
-            if metric(a.metrics_port, 'callpipe_ws_protocol_errors_total{kind="memory"}') > 0:
-                closed = True
-                break
-    except (BrokenPipeError, ConnectionResetError):
-        closed = True
-    print(json.dumps({"phase": "done", "peak": peak, "closed": closed, "sent": seq - 2}),
-          flush=True)
+    closed = burst_until(lambda held: metric(
+        a.metrics_port, 'callpipe_ws_protocol_errors_total{kind="memory"}') > 0)
+    print(json.dumps({"phase": "done", "peak": state["peak"], "closed": closed,
+                      "broken": state["broken"], "sent": state["seq"] - 2}), flush=True)
+    sys.stdin.readline()   # keep the socket until told (the helper's close is checked)
 
 
 def cmd_idle(a):

@@ -4,11 +4,13 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -59,24 +61,20 @@ struct app {
 	struct ev_loop *loop;               /* [ws] event_loop = libev; NULL for lws's poll() */
 	ev_prepare quit_check;              /* leaves ev_run() once quit is set */
 	ev_timer tick;                      /* see EV_TICK_S */
+	int sig_fd;                         /* signalfd of SIGTERM, SIGINT, SIGHUP */
 };
 
-/* Only what a signal handler may touch: flags, and the context to wake. */
-static volatile sig_atomic_t sig_term, sig_hup;
-static struct lws_context *volatile sig_ctx;
-
-static void on_signal(int signo)
+/* SIGTERM, SIGINT and SIGHUP are blocked in every thread (the mask is set before the
+ * first one starts and threads inherit it) and read from a signalfd in the event loop: no
+ * signal handler runs, so nothing has to be async-signal-safe (lws_cancel_service() from a
+ * handler was safe only because it happens to be one write()). */
+static void signals_block(sigset_t *set)
 {
-	int saved = errno;
-
-	if (signo == SIGHUP)
-		sig_hup = 1;
-	else
-		sig_term = 1;
-	/* eventfd_write() only: async-signal-safe; LWS_CALLBACK_EVENT_WAIT_CANCELLED follows */
-	if (sig_ctx)
-		lws_cancel_service(sig_ctx);
-	errno = saved;
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
 }
 
 static void usage(FILE *f)
@@ -273,34 +271,46 @@ static void sul_drain_cb(lws_sorted_usec_list_t *sul)
 	close_all(lws_container_of(sul, struct app, sul_drain));
 }
 
-static void on_wake(void *arg)
+/* SIGHUP: reopen --log (logrotate). */
+static void on_sighup(struct app *a)
+{
+	if (a->log_path && open_log(a->log_path) == 0)
+		fprintf(stderr, "callpipe-ws: SIGHUP: reopened %s\n", a->log_path);
+}
+
+/* SIGTERM or SIGINT: drain, then close what is left; a second one skips the wait. */
+static void on_sigterm(struct app *a)
+{
+	if (a->draining) {
+		fprintf(stderr, "callpipe-ws: second signal: not waiting for the drain\n");
+		lws_sul_cancel(&a->sul_drain);
+		close_all(a);
+		return;
+	}
+	a->draining = 1;
+	wsserver_drain(a->srv);
+	fprintf(stderr, "callpipe-ws: shutting down: refusing new streams, %zu call(s) "
+		"have up to %d s\n", wsserver_active(a->srv), a->cfg.drain_seconds);
+	if (!wsserver_active(a->srv))
+		a->quit = 1;
+	else if (a->cfg.drain_seconds <= 0)
+		close_all(a);
+	else
+		lws_sul_schedule(a->ctx, 0, &a->sul_drain, sul_drain_cb,
+				 (lws_usec_t)a->cfg.drain_seconds * LWS_US_PER_SEC);
+}
+
+/* The signalfd is readable (on the loop's thread): handle every signal queued. */
+static void on_signalfd(void *arg)
 {
 	struct app *a = arg;
+	struct signalfd_siginfo si;
 
-	if (sig_hup) {
-		sig_hup = 0;
-		if (a->log_path && open_log(a->log_path) == 0)
-			fprintf(stderr, "callpipe-ws: SIGHUP: reopened %s\n", a->log_path);
-	}
-	if (sig_term) {
-		sig_term = 0;
-		if (a->draining) {
-			fprintf(stderr, "callpipe-ws: second signal: not waiting for the drain\n");
-			lws_sul_cancel(&a->sul_drain);
-			close_all(a);
-			return;
-		}
-		a->draining = 1;
-		wsserver_drain(a->srv);
-		fprintf(stderr, "callpipe-ws: shutting down: refusing new streams, %zu call(s) "
-			"have up to %d s\n", wsserver_active(a->srv), a->cfg.drain_seconds);
-		if (!wsserver_active(a->srv))
-			a->quit = 1;
-		else if (a->cfg.drain_seconds <= 0)
-			close_all(a);
+	while (read(a->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			on_sighup(a);
 		else
-			lws_sul_schedule(a->ctx, 0, &a->sul_drain, sul_drain_cb,
-					 (lws_usec_t)a->cfg.drain_seconds * LWS_US_PER_SEC);
+			on_sigterm(a);
 	}
 }
 
@@ -372,7 +382,7 @@ int main(int argc, char **argv)
 	struct lws_context_creation_info info;
 	struct wsserver_hooks hooks;
 	const struct mode_ops *mode;
-	struct sigaction sa;
+	sigset_t sigs;
 	struct app app;
 	void *foreign_loops[1];
 	char err[512], iface[128];
@@ -381,7 +391,11 @@ int main(int argc, char **argv)
 	int max_calls;
 	rlim_t soft;
 
+	/* First of all: every thread started from here on (libcurl's, the agent's workers,
+	 * the turn client's) inherits the mask, so these signals reach only the signalfd. */
+	signals_block(&sigs);
 	memset(&app, 0, sizeof(app));
+	app.sig_fd = -1;
 	while ((opt = getopt_long(argc, argv, "c:l:m:L:hV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': conf_arg = optarg; break;
@@ -440,8 +454,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "callpipe-ws: warning: call logs will fail: %s\n", err);
 
 	hooks.arg = &app;
-	hooks.wake = on_wake;
+	hooks.wake = NULL;
 	hooks.call_gone = on_call_gone;
+	hooks.fd_readable = on_signalfd;
 	/* Both keep global state that must be set up once, before any thread (the agent's
 	 * workers and turn client) uses them. */
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -506,15 +521,21 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = 0;
-	sig_ctx = app.ctx;
 	wsserver_set_context(app.srv, app.ctx);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	/* lws adopts it as a raw file descriptor, on either event loop (poll or libev) */
+	app.sig_fd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (app.sig_fd < 0 || wsserver_watch_fd(app.srv, app.ctx, "callpipe-ws", app.sig_fd) < 0) {
+		fprintf(stderr, "callpipe-ws: cannot watch signals: %s\n",
+			app.sig_fd < 0 ? strerror(errno) : "lws did not adopt the signalfd");
+		if (app.sig_fd >= 0)
+			close(app.sig_fd);
+		wsserver_set_context(app.srv, NULL);
+		lws_context_destroy(app.ctx);
+		if (app.loop)
+			ev_finish(app.loop);
+		wsserver_free(app.srv);
+		return 1;
+	}
 	signal(SIGPIPE, SIG_IGN);
 
 	fprintf(stderr, "callpipe-ws %s (libwebsockets %s) listening on %s, mode %s, "
@@ -550,7 +571,6 @@ int main(int argc, char **argv)
 				break;
 	}
 
-	sig_ctx = NULL;
 	fprintf(stderr, "callpipe-ws: exiting (%zu call(s) still open)\n",
 		wsserver_active(app.srv));
 	/* Workers and the turn client's thread wake the context: stop them before it goes. */

@@ -133,6 +133,20 @@ void wsserver_set_context(struct wsserver *s, struct lws_context *ctx)
 	call_env_set_waker(s->env, ctx ? wake_loop : NULL, ctx);
 }
 
+int wsserver_watch_fd(struct wsserver *s, struct lws_context *ctx, const char *vhost_name,
+		      int fd)
+{
+	struct lws_vhost *vh = lws_get_vhost_by_name(ctx, vhost_name);
+	lws_sock_file_fd_type d;
+
+	(void)s;
+	if (!vh)
+		return -1;
+	d.filefd = fd;
+	/* bound to protocols[0] (this callback): LWS_CALLBACK_RAW_RX_FILE below */
+	return lws_adopt_descriptor_vhost(vh, LWS_ADOPT_RAW_FILE_DESC, d, NULL, NULL) ? 0 : -1;
+}
+
 void wsserver_drain(struct wsserver *s)
 {
 	s->draining = 1;
@@ -593,6 +607,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_CLOSED:
 	case LWS_CALLBACK_WSI_DESTROY:
 		gone(s, wsi, pss);
+		return 0;
+	case LWS_CALLBACK_RAW_RX_FILE:
+		if (s->hooks.fd_readable)
+			s->hooks.fd_readable(s->hooks.arg);
 		return 0;
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
 		if (s->hooks.wake)

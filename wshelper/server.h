@@ -18,6 +18,8 @@ struct wsserver_hooks {
 	void (*wake)(void *arg);
 	/* A call ended; wsserver_active() says how many are left. */
 	void (*call_gone)(void *arg);
+	/* The descriptor given to wsserver_watch_fd() is readable. */
+	void (*fd_readable)(void *arg);
 };
 
 /* Request headers lws holds per connection while it reads them (info.max_http_header_data2):
@@ -40,6 +42,12 @@ const struct lws_protocols *wsserver_protocols(struct wsserver *s);
 /* The context workers wake (lws_cancel_service) when they have results for a call; NULL
  * before the context is destroyed, once no worker runs any more. */
 void wsserver_set_context(struct wsserver *s, struct lws_context *ctx);
+
+/* Watch FD (a signalfd) in the loop of CTX, whichever event loop it runs: lws adopts it as a
+ * raw file descriptor on the vhost VHOST_NAME and hooks.fd_readable runs when it has data
+ * (lws owns FD from then on and closes it with the context). 0, or -1. */
+int wsserver_watch_fd(struct wsserver *s, struct lws_context *ctx, const char *vhost_name,
+		      int fd);
 
 /* Refuse upgrades with 503 once N calls are open ([ws] max_calls, or fewer when the fd
  * limit cannot hold that many). */

@@ -482,6 +482,12 @@ int main(int argc, char **argv)
 	if ((unsigned long)max_calls + headroom > fdl)
 		max_calls = (int)(fdl - headroom);
 	wsserver_set_max_calls(app.srv, max_calls);
+	if (wsserver_set_fd_budget(app.srv, fdl, soft == RLIM_INFINITY ? 1UL << 20 :
+				   (unsigned long)soft) < 0) {
+		fprintf(stderr, "callpipe-ws: out of memory\n");
+		wsserver_free(app.srv);
+		return 1;
+	}
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_line);
 	memset(&info, 0, sizeof(info));
 	info.port = port;

@@ -94,6 +94,9 @@ long wsmetrics_render(const struct wsmetrics *m, char *out, size_t cap)
 	    "Bytes held for calls (outbound queues, reassembly), bounded by [ws] max_memory.",
 	    m->memory_bytes);
 	one(&o, "callpipe_ws_memory_max_bytes", "gauge", "[ws] max_memory.", m->memory_max);
+	one(&o, "callpipe_ws_idle_connections_shed_total", "counter",
+	    "Connections closed before sending a request, to keep descriptors for calls.",
+	    m->idle_shed);
 
 	put(&o, "# HELP callpipe_ws_handshake_rejections_total WebSocket upgrades refused, "
 		"by reason.\n# TYPE callpipe_ws_handshake_rejections_total counter\n");

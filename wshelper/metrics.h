@@ -49,6 +49,8 @@ struct wsmetrics {
 	/* bytes held for all calls (queued out, being reassembled), against [ws] max_memory */
 	unsigned long long memory_bytes;
 	unsigned long long memory_max;
+	/* connections closed before their request, oldest first, to keep descriptors free */
+	unsigned long long idle_shed;
 };
 
 /* Label value of a reason or kind ("path", "sequence_gap"…). */

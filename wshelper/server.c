@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <libwebsockets.h>
 
@@ -30,6 +31,17 @@ struct pss {
 	struct call *call;
 };
 
+/* Descriptors kept free of not-yet-requested connections beyond the calls: the listener,
+ * lws's event pipe, the signalfd, HTTP keep-alive connections, a 503 in progress. */
+#define SHED_RESERVE 32
+
+/* A connection accepted and not through its request yet, in a FIFO (oldest first) threaded
+ * through an array indexed by its descriptor. */
+struct pend {
+	struct lws *wsi;
+	int prev, next;   /* descriptors, -1 at the ends */
+};
+
 struct wsserver {
 	const struct config *cfg;
 	struct wsserver_hooks hooks;
@@ -39,6 +51,12 @@ struct wsserver {
 	int max_calls;
 	char sig_urls[UPGRADE_SIG_URLS][TWSIG_URL_MAX];
 	size_t nsig_urls;
+	struct pend *pend;          /* [pend_cap], indexed by descriptor */
+	size_t pend_cap, npend;
+	int phead, ptail;
+	unsigned fdl;
+	unsigned long long shed_unlogged;
+	time_t shed_logged;
 	unsigned char http_buf[HTTP_BUF];
 	struct lws_protocols protocols[2];
 };
@@ -80,6 +98,7 @@ struct wsserver *wsserver_new(const struct config *cfg, const struct mode_ops *m
 	}
 	s->cfg = cfg;
 	s->max_calls = cfg->max_calls;
+	s->phead = s->ptail = -1;
 	if (hooks)
 		s->hooks = *hooks;
 	s->env = call_env_new(cfg, mode, &s->metrics, &lws_io, LWS_PRE, err, errlen);
@@ -110,6 +129,7 @@ void wsserver_free(struct wsserver *s)
 	if (!s)
 		return;
 	call_env_free(s->env);
+	free(s->pend);
 	free(s);
 }
 
@@ -145,6 +165,94 @@ int wsserver_watch_fd(struct wsserver *s, struct lws_context *ctx, const char *v
 	d.filefd = fd;
 	/* bound to protocols[0] (this callback): LWS_CALLBACK_RAW_RX_FILE below */
 	return lws_adopt_descriptor_vhost(vh, LWS_ADOPT_RAW_FILE_DESC, d, NULL, NULL) ? 0 : -1;
+}
+
+int wsserver_set_fd_budget(struct wsserver *s, unsigned fdl, unsigned long fd_max)
+{
+	size_t i, cap = fd_max > (1UL << 20) ? (1UL << 20) : fd_max;
+
+	s->fdl = fdl;
+	s->pend = calloc(cap, sizeof(*s->pend));
+	if (!s->pend)
+		return -1;
+	for (i = 0; i < cap; i++)
+		s->pend[i].prev = s->pend[i].next = -1;
+	s->pend_cap = cap;
+	return 0;
+}
+
+/* Take entry FD out of the FIFO (by index: the wsi is not touched). */
+static void pend_unlink(struct wsserver *s, int fd)
+{
+	struct pend *p = &s->pend[fd];
+
+	if (p->prev >= 0)
+		s->pend[p->prev].next = p->next;
+	else
+		s->phead = p->next;
+	if (p->next >= 0)
+		s->pend[p->next].prev = p->prev;
+	else
+		s->ptail = p->prev;
+	p->wsi = NULL;
+	p->prev = p->next = -1;
+	s->npend--;
+}
+
+/* The entry's index is kept on the wsi itself (its opaque user data, which nothing else here
+ * uses): by WSI_DESTROY lws has already closed the socket and forgotten its descriptor. */
+static void pend_del(struct wsserver *s, struct lws *wsi)
+{
+	int fd = (int)(intptr_t)lws_get_opaque_user_data(wsi) - 1;
+
+	if (fd < 0 || (size_t)fd >= s->pend_cap || s->pend[fd].wsi != wsi)
+		return;
+	lws_set_opaque_user_data(wsi, NULL);
+	pend_unlink(s, fd);
+}
+
+/* A new connection: remember it, and close the oldest ones that still have not sent a request
+ * while they hold more descriptors than the calls leave free. A real client (Apache) sends its
+ * request at once, so it leaves this list within milliseconds; what stays is idle. */
+static void pend_add(struct wsserver *s, struct lws *wsi)
+{
+	int fd = (int)lws_get_socket_fd(wsi);
+	size_t calls = call_env_count(s->env), limit;
+	time_t now;
+
+	if (fd < 0 || (size_t)fd >= s->pend_cap)
+		return;
+	if (s->pend[fd].wsi)
+		pend_unlink(s, fd);   /* should not happen: every wsi leaves by WSI_DESTROY */
+	s->pend[fd].wsi = wsi;
+	lws_set_opaque_user_data(wsi, (void *)(intptr_t)(fd + 1));
+	s->pend[fd].prev = s->ptail;
+	s->pend[fd].next = -1;
+	if (s->ptail >= 0)
+		s->pend[s->ptail].next = fd;
+	else
+		s->phead = fd;
+	s->ptail = fd;
+	s->npend++;
+	limit = s->fdl > calls + SHED_RESERVE + 8 ? s->fdl - calls - SHED_RESERVE : 8;
+	while (s->npend > limit && s->phead >= 0 && s->phead != fd) {
+		struct lws *old = s->pend[s->phead].wsi;
+
+		lws_set_opaque_user_data(old, NULL);
+		pend_unlink(s, s->phead);
+		/* closed on the next service round: not from inside another connection's callback */
+		lws_set_timeout(old, PENDING_TIMEOUT_HOLDING_AH, LWS_TO_KILL_ASYNC);
+		s->metrics.idle_shed++;
+		s->shed_unlogged++;
+	}
+	now = time(NULL);
+	if (s->shed_unlogged && now != s->shed_logged) {
+		fprintf(stderr, "WS_SHED closed=%llu reason=\"idle connections (no request yet) past "
+			"the descriptors the calls leave free; oldest first\" pending=%zu calls=%zu "
+			"fd_limit=%u\n", s->shed_unlogged, s->npend, calls, s->fdl);
+		s->shed_unlogged = 0;
+		s->shed_logged = now;
+	}
 }
 
 void wsserver_drain(struct wsserver *s)
@@ -573,9 +681,14 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	if (!s)
 		return 0;
 	switch (reason) {
+	case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+		pend_add(s, wsi);
+		return 0;
 	case LWS_CALLBACK_HTTP:
+		pend_del(s, wsi);
 		return http_request(s, wsi, in);
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		pend_del(s, wsi);
 		return confirm_upgrade(s, wsi, in);
 	case LWS_CALLBACK_ESTABLISHED:
 		return established(s, wsi, pss);
@@ -606,6 +719,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		return 0;   /* lws echoes the close frame */
 	case LWS_CALLBACK_CLOSED:
 	case LWS_CALLBACK_WSI_DESTROY:
+		pend_del(s, wsi);
 		gone(s, wsi, pss);
 		return 0;
 	case LWS_CALLBACK_RAW_RX_FILE:

@@ -49,6 +49,12 @@ void wsserver_set_context(struct wsserver *s, struct lws_context *ctx);
 int wsserver_watch_fd(struct wsserver *s, struct lws_context *ctx, const char *vhost_name,
 		      int fd);
 
+/* Descriptors: lws may hold FDL (its fd_limit_per_thread), and descriptor numbers stay below
+ * FD_MAX. Connections that have not sent their request yet are then kept below what the
+ * calls leave free: past that the oldest of them is closed (lws 4.1.6 would otherwise stop
+ * accepting, and a real stream would wait behind idle ones). 0, or -1 on no memory. */
+int wsserver_set_fd_budget(struct wsserver *s, unsigned fdl, unsigned long fd_max);
+
 /* Refuse upgrades with 503 once N calls are open ([ws] max_calls, or fewer when the fd
  * limit cannot hold that many). */
 void wsserver_set_max_calls(struct wsserver *s, int n);

@@ -88,4 +88,20 @@ out=$(sim call "$BASE" --auth-token "$TOKEN" --seconds 1 --fast --expect-echo --
 expect_eq "then a real call gets through" "$(jget "$out" .outcome)" pass
 expect_eq "metrics count start_timeout" "$(metric 'callpipe_ws_protocol_errors_total{kind="start_timeout"}')" 20
 
+# --- idle TCP connections past the descriptor limit (max_calls 20: fd limit 84) ------------
+$RAW flood --port $WS_PORT --count 300 --seconds 20 > "$RUN_DIR/flood.out" &
+floodpid=$!
+wait_until 10 grep -q '^up' "$RUN_DIR/flood.out"
+t0=$(date +%s%N)
+out=$(sim call "$BASE" --auth-token "$TOKEN" --seconds 0.5 --fast --expect-echo --json)
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+echo "# a real call behind 300 idle connections took $ms ms"
+expect_eq "300 idle TCP connections at the helper: a real call still gets through" "$(jget "$out" .outcome)" pass
+expect_eq "... at once (under 2.5 s, not after the idle ones time out)" "$([ $ms -lt 2500 ] && echo yes)" yes
+expect_match "... the oldest idle ones were shed, counted" \
+	"$(metric callpipe_ws_idle_connections_shed_total)" '^[1-9][0-9]*$'
+expect_match "... and logged" "$(cat "$WSLOG")" 'WS_SHED closed=[0-9]+ '
+kill $floodpid 2>/dev/null; wait $floodpid 2>/dev/null
+expect_eq "the helper is still up" "$(curl -s "http://127.0.0.1:$WS_PORT/healthz")" ok
+
 finish

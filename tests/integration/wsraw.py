@@ -234,6 +234,26 @@ def cmd_idle(a):
     print(json.dumps(codes, sort_keys=True))
 
 
+def cmd_flood(a):
+    """N TCP connections that send nothing, held for --seconds."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = min(hard, a.count + 256) if hard != resource.RLIM_INFINITY else a.count + 256
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    socks = []
+    for _ in range(a.count):
+        s = socket.socket()
+        s.setblocking(False)
+        try:
+            s.connect(("127.0.0.1", a.port))
+        except BlockingIOError:
+            pass
+        socks.append(s)
+    print("up", flush=True)
+    time.sleep(a.seconds)
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -261,8 +281,13 @@ def main():
     i.add_argument("--sig")
     i.add_argument("--count", type=int, default=20)
     i.add_argument("--seconds", type=float, default=20)
+    fl = sub.add_parser("flood")
+    fl.add_argument("--port", type=int, required=True)
+    fl.add_argument("--count", type=int, default=300)
+    fl.add_argument("--seconds", type=float, default=15)
     a = p.parse_args()
-    {"upgrade": cmd_upgrade, "frame": cmd_frame, "stall": cmd_stall, "idle": cmd_idle}[a.cmd](a)
+    {"upgrade": cmd_upgrade, "frame": cmd_frame, "stall": cmd_stall, "idle": cmd_idle,
+     "flood": cmd_flood}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -365,8 +365,8 @@ int call_mem_reserve(struct call *c, size_t n)
 	while (env->mem_bytes + n > max) {
 		struct call *v = largest(env);
 
-		if (!v || v == c || v->mem < c->mem)
-			v = c;   /* C itself is the largest (or nothing else can give) */
+		if (!v)
+			v = c;   /* nothing else holds anything: C itself must go */
 		snprintf(detail, sizeof(detail), "[ws] max_memory (%zu bytes) reached: this call "
 			 "held the largest backlog, %zu bytes", max, v->mem);
 		call_proto_error(v, WSERR_MEMORY, detail);
@@ -377,10 +377,15 @@ int call_mem_reserve(struct call *c, size_t n)
 		if (v == c)
 			return -1;
 	}
-	env->mem_bytes += n;
-	c->mem += n;
-	env->m->memory_bytes = env->mem_bytes;
+	call_mem_add(c, n);
 	return 0;
+}
+
+void call_mem_add(struct call *c, size_t n)
+{
+	c->env->mem_bytes += n;
+	c->mem += n;
+	c->env->m->memory_bytes = c->env->mem_bytes;
 }
 
 void call_mem_release(struct call *c, size_t n)

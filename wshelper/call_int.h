@@ -93,6 +93,7 @@ struct call {
 	 * its allocation accounted in mem */
 	struct bytebuf rxb;
 	unsigned rx_binary : 1, rx_discard : 1;
+	size_t rx_acct;             /* of which accounted for rxb (its allocation) */
 	size_t mem;                 /* this call's share of env->mem_bytes */
 
 	struct qent *qhead, *qtail;
@@ -117,6 +118,8 @@ void call_copy(char *dst, size_t cap, const char *src);
  * with the largest backlog (which may be C) is closed (1011, logged) and its memory
  * released, until N fits. 0 when N is accounted; -1 when it is not (C was closed). */
 int call_mem_reserve(struct call *c, size_t n);
+/* Account N bytes for C without a check (memory already taken). */
+void call_mem_add(struct call *c, size_t n);
 /* Give back N bytes accounted for C. */
 void call_mem_release(struct call *c, size_t n);
 /* Drop C's reassembly buffer (and its accounting). */

@@ -233,35 +233,41 @@ static void handle_message(struct call *c, const char *text, size_t len)
 
 void call_rx_free(struct call *c)
 {
-	if (c->rxb.cap)
-		call_mem_release(c, c->rxb.cap);
+	if (c->rx_acct)
+		call_mem_release(c, c->rx_acct);
+	c->rx_acct = 0;
 	bytebuf_free(&c->rxb);
 }
 
 /* Append a chunk to the reassembly buffer, its growth accounted against [ws] max_memory
- * before it happens: bytebuf grows by doubling from 4 KiB, so its new allocation is at
- * most max(4 KiB, twice what it must hold), and never over max_message. 0, or -1 when the
- * call was closed (memory) or is out of memory. */
+ * before it happens: bytebuf grows by doubling from 4 KiB, so its new allocation is at most
+ * max(4 KiB, twice what it must hold), never over max_message. What it really allocated is
+ * settled afterwards (rx_acct follows the allocation, whatever bytebuf's growth policy). 0,
+ * or -1 when the call was closed (memory, or none left). */
 static int rx_append(struct call *c, const void *in, size_t len)
 {
-	size_t old = c->rxb.cap, want = c->rxb.len + len, bound = 0;
+	size_t want = c->rxb.len + len, bound;
 
-	if (want > old) {
+	if (want > c->rxb.cap) {
 		bound = want * 2 > 4096 ? want * 2 : 4096;
 		if (bound > c->rxb.max)
 			bound = c->rxb.max;
-		if (bound > old && call_mem_reserve(c, bound - old) < 0)
-			return -1;   /* closed: call_close freed the buffer */
+		if (bound > c->rx_acct) {
+			if (call_mem_reserve(c, bound - c->rx_acct) < 0)
+				return -1;   /* closed: call_close freed the buffer */
+			c->rx_acct = bound;
+		}
 	}
 	if (bytebuf_add(&c->rxb, in, len) < 0) {
-		if (bound > old)
-			call_mem_release(c, bound - old);
 		call_elog("WS_ERROR kind=no_memory sid=%s", c->call_sid[0] ? c->call_sid : "-");
 		call_close(c, CLOSE_INTERNAL, "out of memory", 0);
 		return -1;
 	}
-	if (bound > c->rxb.cap)
-		call_mem_release(c, bound - c->rxb.cap);   /* grew less than the bound */
+	if (c->rxb.cap > c->rx_acct)
+		call_mem_add(c, c->rxb.cap - c->rx_acct);   /* grew past the bound */
+	else if (c->rxb.cap < c->rx_acct)
+		call_mem_release(c, c->rx_acct - c->rxb.cap);
+	c->rx_acct = c->rxb.cap;
 	return 0;
 }
 

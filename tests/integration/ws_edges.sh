@@ -42,12 +42,13 @@ expect_match "the helper logs why (431)" "$(cat "$WSLOG")" 'WS_REJECT status=431
 expect_eq "the helper is still up" "$(curl -s "http://127.0.0.1:$WS_PORT/healthz")" ok
 
 # --- frames lws refuses: close 1002, ws_done says the server closed -------------------------
-frame_case() { # KIND WANT-CODE WANT-CLOSED-BY
-	local sid=CA$(hex32) got
-	got=$(timeout 20 $RAW frame --port $HTTP_PORT --sig "$SIG" --call-sid "$sid" --kind "$1")
-	expect_eq "$1 frame: close $2" "$got" "$2"
+frame_case() { # KIND WANT-CODE WANT-CLOSED-BY WANT-LOGGED-CODE [PORT]
+	local sid=CA$(hex32) got port=${5:-$HTTP_PORT} where=apache
+	[ "$port" = "$WS_PORT" ] && where=helper
+	got=$(timeout 20 $RAW frame --port $port --sig "$SIG" --call-sid "$sid" --kind "$1")
+	expect_eq "$where: $1 frame: close $2" "$got" "$2"
 	wait_until 5 grep -q ' ws ws_done' "$LOG_DIR/$sid.log"
-	expect_match "$1 frame: ws_done close_code=$4 closed_by=$3" "$(cat "$LOG_DIR/$sid.log" 2>/dev/null)" \
+	expect_match "$where: $1 frame: ws_done close_code=$4 closed_by=$3" "$(cat "$LOG_DIR/$sid.log" 2>/dev/null)" \
 		" ws ws_done .*close_code=$4 .*closed_by=$3"
 }
 # RFC 6455 §5.1 wants 1002 for an unmasked client frame, but lws 4.1.6 reads the mask bit
@@ -60,6 +61,9 @@ frame_case continuation 1002 server 1002
 frame_case close999 1002 server 1002
 frame_case close5000 1002 server 1002
 frame_case close1000 1000 peer 1000
+frame_case rsv 1002 server 1002 $WS_PORT
+frame_case close5000 1002 server 1002 $WS_PORT
+frame_case unmasked 1000 peer 1000 $WS_PORT
 expect_match "the helper names the violation (RSV)" "$(cat "$WSLOG")" 'WS_CLOSE .*code=1002 reason="protocol error: RSV bits set'
 expect_match "the helper names the violation (close code 5000)" "$(cat "$WSLOG")" 'WS_CLOSE .*code=1002 reason="protocol error: close code 5000 from the peer"'
 

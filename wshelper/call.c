@@ -367,8 +367,13 @@ int call_mem_reserve(struct call *c, size_t n)
 
 		if (!v)
 			v = c;   /* nothing else holds anything: C itself must go */
-		snprintf(detail, sizeof(detail), "[ws] max_memory (%zu bytes) reached: this call "
-			 "held the largest backlog, %zu bytes", max, v->mem);
+		if (v == c)
+			snprintf(detail, sizeof(detail), "[ws] max_memory (%zu bytes) reached: this "
+				 "call held the largest backlog, %zu bytes, and asked for %zu more",
+				 max, c->mem, n);
+		else
+			snprintf(detail, sizeof(detail), "[ws] max_memory (%zu bytes) reached: this "
+				 "call held the largest backlog, %zu bytes", max, v->mem);
 		call_proto_error(v, WSERR_MEMORY, detail);
 		call_elog("WS_CLOSE sid=%s code=%d reason=\"[ws] max_memory reached\" peer=%s "
 			  "detail=\"%s\"", v->call_sid[0] ? v->call_sid : "-", CLOSE_INTERNAL,

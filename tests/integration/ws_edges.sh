@@ -13,7 +13,7 @@ jget() { jq -r "$2" <<<"$1" 2>/dev/null; }
 # EDGE_WS_CONF lets the same script run against an older build that lacks start_seconds.
 stack_start fcgid AUTH_TOKEN=$TOKEN WS_CONF="max_calls = 20
 idle_seconds = 30
-${EDGE_WS_CONF-start_seconds = 2}" || { finish; exit 1; }
+${EDGE_WS_CONF-start_seconds = 3}" || { finish; exit 1; }
 BASE=http://127.0.0.1:$HTTP_PORT
 SIG=$("$SIM" sign "ws://127.0.0.1:$HTTP_PORT/ws/twilio-media" --auth-token "$TOKEN")
 WSLOG=$RUN_DIR/logs/callpipe-ws.log
@@ -85,9 +85,9 @@ out=$(sim call "$BASE" --auth-token "$TOKEN" --seconds 0.5 --fast --json)
 expect_eq "while 20 idle streams hold max_calls = 20: a real call gets 503" "$(jget "$out" .handshake.status)" 503
 t0=$SECONDS
 wait $idlepid
-expect_eq "the idle streams are closed with 1008 (no start in 2 s)" "$(tail -1 "$RUN_DIR/idle.out")" '{"1008": 20}'
+expect_eq "the idle streams are closed with 1008 (no start in 3 s)" "$(tail -1 "$RUN_DIR/idle.out")" '{"1008": 20}'
 expect_eq "... within the deadline, not the 30 s idle timeout" "$([ $((SECONDS - t0)) -le 8 ] && echo yes)" yes
-expect_match "... each with a stderr line" "$(grep -c 'reason="no start in 2 s"' "$WSLOG")" '^20$'
+expect_match "... each with a stderr line" "$(grep -c 'reason="no start in 3 s"' "$WSLOG")" '^20$'
 out=$(sim call "$BASE" --auth-token "$TOKEN" --seconds 1 --fast --expect-echo --json)
 expect_eq "then a real call gets through" "$(jget "$out" .outcome)" pass
 expect_eq "metrics count start_timeout" "$(metric 'callpipe_ws_protocol_errors_total{kind="start_timeout"}')" 20

@@ -1,7 +1,9 @@
 # memory_bound: callpipe-ws behind Apache (mod_fcgid stack) keeps what all its calls hold
 # under [ws] max_memory: a client that sends media fast and never reads (echo mode fills its
 # queue) is closed when the bound is reached, new streams get 503 while nearly full, and a
-# good call beside it goes on echoing exactly.
+# good call beside it goes on echoing exactly. The staller goes through Apache like the
+# rest; it keeps the kernel's default receive buffer (see wsraw.py: a tiny SO_RCVBUF made
+# TCP stall both directions, and Apache's tunnel with it).
 source "$(dirname "$0")/../lib.sh"
 
 TOKEN=tok-$RANDOM$RANDOM

@@ -175,10 +175,11 @@ def cmd_stall(a):
         print(json.dumps({"phase": "held", "handshake": st}), flush=True)
         return
     s, _ = conn
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)   # fill up soon
+    # (no SO_RCVBUF shrinking: set after connect it makes the kernel drop segments, and TCP's
+    # retransmit backoff then stalls both directions for seconds)
     s.sendall(text({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
     s.sendall(text(start_msg(a.call_sid)))
-    state = {"seq": 2, "peak": 0, "broken": False}
+    state = {"seq": 2, "peak": 0, "broken": False, "blocked": False}
     deadline = time.time() + 60
 
     def burst_until(cond):
@@ -193,16 +194,20 @@ def cmd_stall(a):
                     return True
         except (BrokenPipeError, ConnectionResetError):
             state["broken"] = True
+        except (socket.timeout, TimeoutError):
+            state["blocked"] = True   # the other end stopped reading from us
         return False
 
     ok = burst_until(lambda held: held >= a.until)
     print(json.dumps({"phase": "held", "reached": ok, "bytes": state["peak"],
-                      "sent": state["seq"] - 2, "broken": state["broken"]}), flush=True)
+                      "sent": state["seq"] - 2, "broken": state["broken"],
+                      "blocked": state["blocked"]}), flush=True)
     sys.stdin.readline()
     closed = burst_until(lambda held: metric(
         a.metrics_port, 'callpipe_ws_protocol_errors_total{kind="memory"}') > 0)
     print(json.dumps({"phase": "done", "peak": state["peak"], "closed": closed,
-                      "broken": state["broken"], "sent": state["seq"] - 2}), flush=True)
+                      "broken": state["broken"], "blocked": state["blocked"],
+                      "sent": state["seq"] - 2}), flush=True)
     sys.stdin.readline()   # keep the socket until told (the helper's close is checked)
 
 

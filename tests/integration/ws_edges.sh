@@ -26,7 +26,8 @@ for where in apache helper; do
 	expect_eq "$where: upgrade without Sec-WebSocket-Key: 400" "$(up --port $port --no-key)" 400
 	expect_eq "$where: key of 3 bytes: 400" "$(up --port $port --key YWJj)" 400
 	expect_eq "$where: key of 300 characters: 400" "$(up --port $port --key "$(head -c 225 /dev/zero | base64 -w0)")" 400
-	expect_eq "$where: Sec-WebSocket-Version 8: 426" "$(up --port $port --version 8)" 426
+	expect_eq "$where: Sec-WebSocket-Version 8: 426 naming version 13" \
+		"$(up --port $port --version 8 --show Sec-WebSocket-Version)" "426 13"
 	expect_eq "$where: 5,000-character X-Twilio-Signature: 431" \
 		"$(timeout 20 $RAW upgrade --port $port --sig "$(head -c 5000 /dev/zero | tr '\0' A)")" 431
 	pad=(); for i in $(seq 1 64); do pad+=(--header "X-Pad-$i: $(head -c 1000 /dev/zero | tr '\0' p)"); done

@@ -142,8 +142,14 @@ BAD = {
 
 def cmd_upgrade(a):
     extra = list(a.header or [])
-    st, _, _ = upgrade(a.port, a.sig, None if a.no_key else a.key, a.version, extra)
-    print(st if st is not None else "dropped")
+    st, head, _ = upgrade(a.port, a.sig, None if a.no_key else a.key, a.version, extra)
+    out = str(st) if st is not None else "dropped"
+    if a.show:   # the value of that response header, after the status
+        for line in head.split(b"\r\n\r\n")[0].split(b"\r\n")[1:]:
+            name, _, value = line.decode("latin-1").partition(":")
+            if name.strip().lower() == a.show.lower():
+                out += " " + value.strip()
+    print(out)
 
 
 def cmd_frame(a):
@@ -269,6 +275,7 @@ def main():
     u.add_argument("--no-key", action="store_true")
     u.add_argument("--version", default="13")
     u.add_argument("--header", action="append")
+    u.add_argument("--show")
     f = sub.add_parser("frame")
     f.add_argument("--port", type=int, required=True)
     f.add_argument("--sig")

@@ -409,15 +409,16 @@ static int key_ok(struct lws *wsi)
  * (RFC 6455 §4.2.2, §4.4); lws 4.1.6 would answer any version as if it were 13. */
 static int reject_version(struct wsserver *s, struct lws *wsi, const char *path, int n)
 {
-	char ver[16] = "", body[96];
+	char ver[16] = "", body[96], peer[64] = "";
 
 	if (n > 0 && n < (int)sizeof(ver))
 		lws_hdr_copy(wsi, ver, sizeof(ver), WSI_TOKEN_VERSION);
 	printable(ver, 1);
+	lws_get_peer_simple(wsi, peer, sizeof(peer));
 	s->metrics.rejections[WSREJ_HANDSHAKE]++;
-	fprintf(stderr, "WS_REJECT status=426 reason=handshake path=%s detail=\"Sec-WebSocket-Version "
-		"%s; only 13 is served\"\n", path, n <= 0 ? "missing" : n >= (int)sizeof(ver) ?
-		"too long" : ver);
+	fprintf(stderr, "WS_REJECT status=426 reason=handshake path=%s peer=%s detail=\"Sec-WebSocket-"
+		"Version %s; only 13 is served\"\n", path, peer, n <= 0 ? "missing" :
+		n >= (int)sizeof(ver) ? "too long" : ver);
 	snprintf(body, sizeof(body), "Sec-WebSocket-Version must be 13\n");
 	return http_reply_x(s, wsi, 426, "text/plain; charset=utf-8", "sec-websocket-version:",
 			    "13", body, strlen(body), 0) < 0 ? -1 : 1;

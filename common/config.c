@@ -58,6 +58,8 @@ static const struct key_spec keys[] = {
 	NUM("ws", "max_calls", K_INT, max_calls, 1, 1000000),
 	NUM("ws", "max_queue_bytes", K_SIZE, max_queue_bytes, 4096, 256 * 1024 * 1024),
 	{"ws", "event_loop", K_EVLOOP, offsetof(struct config, event_loop), 0, 0, 0, 0},
+	NUM("ws", "max_memory", K_SIZE, max_memory, 1024 * 1024, 64LL * 1024 * 1024 * 1024),
+	NUM("ws", "start_seconds", K_INT, start_seconds, 1, 3600),
 	STR("agent", "turn_url", turn_url, 0),
 	STR("agent", "connect_to", turn_connect_to, 0),
 	NUM("agent", "turn_timeout_ms", K_INT, turn_timeout_ms, 100, 600000),
@@ -137,6 +139,8 @@ void config_defaults(struct config *cfg)
 	cfg->max_calls = 4096;
 	cfg->max_queue_bytes = 1048576;
 	cfg->event_loop = CONFIG_EVLOOP_POLL;
+	cfg->max_memory = 256 * 1024 * 1024;
+	cfg->start_seconds = 5;
 	cfg->turn_timeout_ms = 10000;
 	cfg->max_turn_bytes = 65536;
 	cfg->max_verbs = 64;

@@ -32,6 +32,10 @@ struct config {
 	size_t max_queue_bytes;            /* max_queue_bytes = 1048576 (outbound bytes per call,
 	                                      4 KiB .. 256 MiB) */
 	int event_loop;                    /* event_loop = poll (CONFIG_EVLOOP_*) */
+	size_t max_memory;                 /* max_memory = 268435456 (bytes queued out and being
+	                                      reassembled, all calls, 1 MiB .. 64 GiB) */
+	int start_seconds;                 /* start_seconds = 5 (a stream must send start by
+	                                      then, 1 .. 3600) */
 	/* [agent] */
 	char turn_url[CONFIG_STR_MAX];     /* turn_url = (empty: {public_url}/webhook/turn) */
 	char turn_connect_to[CONFIG_STR_MAX]; /* connect_to = (empty: the URL's own host:port) */

@@ -102,6 +102,7 @@ struct call_env *call_env_new(const struct config *cfg, const struct mode_ops *d
 	env->m = metrics;
 	env->io = io;
 	env->pre = pre;
+	metrics->memory_max = cfg->max_memory;
 	pthread_mutex_init(&env->wake_lock, NULL);
 	/* A payload is base64 inside one message, so it decodes to at most 3/4 of it. */
 	env->payload_cap = cfg->max_message / 4 * 3 + 3;
@@ -139,6 +140,18 @@ void call_env_free(struct call_env *env)
 size_t call_env_count(const struct call_env *env)
 {
 	return env->count;
+}
+
+size_t call_env_memory(const struct call_env *env)
+{
+	return env->mem_bytes;
+}
+
+int call_env_memory_high(const struct call_env *env)
+{
+	size_t max = env->cfg->max_memory;
+
+	return env->mem_bytes >= max - max / 8;
 }
 
 void call_env_close_all(struct call_env *env, int code, const char *reason)
@@ -209,6 +222,7 @@ struct call *call_new(struct call_env *env, void *ctx, const struct call_conn *c
 	call_copy(c->subprotocol, sizeof(c->subprotocol), conn->subprotocol);
 	call_copy(c->peer, sizeof(c->peer), conn->peer);
 	call_copy(c->xff, sizeof(c->xff), conn->xff);
+	bytebuf_init(&c->rxb, env->cfg->max_message);
 	c->t_open_us = c->last_rx_us = call_now_us(env);
 	c->next = env->head;
 	if (env->head)
@@ -219,7 +233,9 @@ struct call *call_new(struct call_env *env, void *ctx, const struct call_conn *c
 	env->m->calls_total++;
 	call_elog("WS_CONNECTED path=%s subprotocol=%s", call_safe(c->path, b1, sizeof(b1)),
 	          c->subprotocol[0] ? call_safe(c->subprotocol, b2, sizeof(b2)) : "none");
-	env->io->set_timer(ctx, (int64_t)env->cfg->idle_seconds * 1000000);
+	/* the start deadline comes first unless idle_seconds is shorter */
+	env->io->set_timer(ctx, (int64_t)(env->cfg->start_seconds < env->cfg->idle_seconds ?
+				      env->cfg->start_seconds : env->cfg->idle_seconds) * 1000000);
 	return c;
 }
 
@@ -325,6 +341,8 @@ void call_proto_error(struct call *c, enum wsmetrics_err kind, const char *detai
 	}
 }
 
+static void qfree_all(struct call *c);
+
 void call_close(struct call *c, int code, const char *reason, int flush)
 {
 	if (c->closing || c->done)
@@ -333,6 +351,12 @@ void call_close(struct call *c, int code, const char *reason, int flush)
 	c->flush = flush ? 1 : 0;
 	c->close_code = code;
 	call_copy(c->close_reason, sizeof(c->close_reason), reason);
+	/* Nothing more is read into the reassembly buffer; without flush nothing queued will be
+	 * sent either: give the memory back now, not when the peer (maybe the one that stopped
+	 * reading) lets the close frame out. */
+	call_rx_free(c);
+	if (!flush)
+		qfree_all(c);
 	c->env->io->want_write(c->ctx);
 	c->env->io->set_timer(c->ctx, CLOSE_FORCE_US);
 }
@@ -343,17 +367,88 @@ void call_close_status(const struct call *c, int *code, const char **reason)
 	*reason = c->close_reason;
 }
 
+/* --- memory bound --- */
+
+/* The open call holding the most memory, or NULL when none holds any. */
+static struct call *largest(struct call_env *env)
+{
+	struct call *c, *big = NULL;
+
+	for (c = env->head; c; c = c->next)
+		if (!c->closing && !c->done && c->mem && (!big || c->mem > big->mem))
+			big = c;
+	return big;
+}
+
+int call_mem_reserve(struct call *c, size_t n)
+{
+	struct call_env *env = c->env;
+	size_t max = env->cfg->max_memory;
+	char detail[160];
+
+	/* Each round closes one call, which releases all it holds: bounded by the calls. */
+	while (env->mem_bytes + n > max) {
+		struct call *v = largest(env);
+
+		if (!v)
+			v = c;   /* nothing else holds anything: C itself must go */
+		if (v == c)
+			snprintf(detail, sizeof(detail), "[ws] max_memory (%zu bytes) reached: this "
+				 "call held the largest backlog, %zu bytes, and asked for %zu more",
+				 max, c->mem, n);
+		else
+			snprintf(detail, sizeof(detail), "[ws] max_memory (%zu bytes) reached: this "
+				 "call held the largest backlog, %zu bytes", max, v->mem);
+		call_proto_error(v, WSERR_MEMORY, detail);
+		call_elog("WS_CLOSE sid=%s code=%d reason=\"[ws] max_memory reached\" peer=%s "
+			  "detail=\"%s\"", v->call_sid[0] ? v->call_sid : "-", CLOSE_INTERNAL,
+			  v->peer, detail);
+		call_close(v, CLOSE_INTERNAL, "[ws] max_memory reached", 0);
+		if (v == c)
+			return -1;
+	}
+	call_mem_add(c, n);
+	return 0;
+}
+
+void call_mem_add(struct call *c, size_t n)
+{
+	c->env->mem_bytes += n;
+	c->mem += n;
+	c->env->m->memory_bytes = c->env->mem_bytes;
+}
+
+void call_mem_release(struct call *c, size_t n)
+{
+	c->env->mem_bytes -= n;
+	c->mem -= n;
+	c->env->m->memory_bytes = c->env->mem_bytes;
+}
+
 /* --- outbound queue --- */
+
+static void qfree(struct call *c, struct qent *q)
+{
+	call_mem_release(c, q->alloc);
+	free(q);
+}
 
 static struct qent *qalloc(struct call *c, size_t need)
 {
+	size_t alloc = sizeof(struct qent) + c->env->pre + need;
 	struct qent *q;
 
 	if (!c->started || c->closing)
 		return NULL;
-	q = malloc(sizeof(*q) + c->env->pre + need);
-	if (!q)
+	if (call_mem_reserve(c, alloc) < 0)
+		return NULL;
+	q = malloc(alloc);
+	if (!q) {
+		call_mem_release(c, alloc);
 		call_elog("WS_ERROR kind=no_memory sid=%s", c->call_sid);
+		return NULL;
+	}
+	q->alloc = alloc;
 	return q;
 }
 
@@ -363,11 +458,11 @@ static int qpush(struct call *c, struct qent *q, long len, unsigned char kind)
 	char detail[96];
 
 	if (len < 0) {
-		free(q);
+		qfree(c, q);
 		return -1;
 	}
 	if (c->qbytes + (size_t)len > max) {
-		free(q);
+		qfree(c, q);
 		snprintf(detail, sizeof(detail), "outbound queue over %zu bytes", max);
 		call_proto_error(c, WSERR_QUEUE_FULL, detail);
 		call_elog("WS_CLOSE sid=%s code=%d reason=\"%s\"", c->call_sid, CLOSE_INTERNAL, detail);
@@ -434,7 +529,7 @@ long call_flush_media(struct call *c)
 			*pp = e->next;
 			c->qbytes -= e->len;
 			c->qmedia--;
-			free(e);
+			qfree(c, e);
 			dropped++;
 		} else {
 			last = e;
@@ -473,9 +568,12 @@ static void arm_timer(struct call *c)
 {
 	int64_t t = call_now_us(c->env);
 	int64_t due = c->last_rx_us + (int64_t)c->env->cfg->idle_seconds * 1000000;
+	int64_t start_due = c->t_open_us + (int64_t)c->env->cfg->start_seconds * 1000000;
 
 	if (c->closing)
 		return;
+	if (!c->started && start_due < due)
+		due = start_due;
 	if (c->mode_due_us && c->mode_due_us < due)
 		due = c->mode_due_us;
 	c->env->io->set_timer(c->ctx, due > t ? due - t : 1);
@@ -493,7 +591,7 @@ static void qfree_all(struct call *c)
 		struct qent *q = c->qhead;
 
 		c->qhead = q->next;
-		free(q);
+		qfree(c, q);
 	}
 	c->qtail = NULL;
 	c->qbytes = 0;
@@ -552,7 +650,7 @@ int call_on_writable(struct call *c)
 	if (!c->qhead)
 		c->qtail = NULL;
 	c->qbytes -= q->len;
-	free(q);
+	qfree(c, q);
 	if (c->qhead || c->closing)
 		c->env->io->want_write(c->ctx);
 	if (c->want_drain && c->qmedia <= c->drain_low && !c->closing) {
@@ -584,6 +682,18 @@ int call_on_timer(struct call *c)
 		if (c->closing)
 			return 0;
 	}
+	if (!c->started && t - c->t_open_us >= (int64_t)c->env->cfg->start_seconds * 1000000) {
+		/* Any frame resets the idle timer, so a stream sending only "connected" (or
+		 * nothing) would hold a max_calls slot for ever: start has its own deadline.
+		 * There is no CallSid, so no call log: stderr only. */
+		snprintf(detail, sizeof(detail), "no start in %d s", c->env->cfg->start_seconds);
+		c->env->m->errors[WSERR_NO_START]++;
+		c->errors[WSERR_NO_START]++;
+		call_elog("WS_CLOSE sid=- code=%d reason=\"%s\" peer=%s", CLOSE_POLICY, detail,
+			  c->peer);
+		call_close(c, CLOSE_POLICY, detail, 0);
+		return 0;
+	}
 	if (t - c->last_rx_us < idle) {
 		arm_timer(c);
 		return 0;
@@ -606,6 +716,19 @@ void call_on_peer_close(struct call *c, int code, const char *reason, size_t rea
 	c->peer_reason[reason ? n : 0] = '\0';
 }
 
+void call_on_protocol_close(struct call *c, int code, const char *reason)
+{
+	char b1[80];
+
+	if (c->close_code || c->done)
+		return;
+	c->close_code = code;
+	call_copy(c->close_reason, sizeof(c->close_reason), reason);
+	c->peer_closed = 0;   /* what the peer sent was the violation, not a close of its own */
+	call_elog("WS_CLOSE sid=%s code=%d reason=\"%s\" peer=%s", c->call_sid[0] ? c->call_sid :
+		  "-", code, call_quoted(reason, b1, sizeof(b1)), c->peer);
+}
+
 /* --- teardown --- */
 
 void call_done(struct call *c)
@@ -621,6 +744,9 @@ void call_done(struct call *c)
 		return;
 	c->done = 1;
 	env = c->env;
+	/* closing before the mode's on_close: it can no longer queue or send (qalloc refuses)
+	 * to a transport that is going away */
+	c->closing = 1;
 	if (c->started && c->mode->on_close)
 		c->mode->on_close(c);
 
@@ -682,7 +808,7 @@ void call_done(struct call *c)
 	c->log = NULL;
 
 	qfree_all(c);
-	free(c->rxbuf);
+	call_rx_free(c);
 	if (c->prev)
 		c->prev->next = c->next;
 	else

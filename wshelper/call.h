@@ -42,6 +42,11 @@ struct call_env *call_env_new(const struct config *cfg, const struct mode_ops *d
 /* Ends every call still open (call_done) and frees ENV. */
 void call_env_free(struct call_env *env);
 size_t call_env_count(const struct call_env *env);
+/* Bytes held for all calls (outbound queue entries, reassembly buffers), bounded by
+ * [ws] max_memory; and 1 once they reach 7/8 of it: new streams are refused then (503),
+ * since a new call would soon find no room and push out the largest backlog. */
+size_t call_env_memory(const struct call_env *env);
+int call_env_memory_high(const struct call_env *env);
 /* call_close() on every open call (SIGTERM after [ws] drain_seconds). */
 void call_env_close_all(struct call_env *env, int code, const char *reason);
 /* The open call with id ID (call_id()), or NULL once it has ended: how results from worker
@@ -79,6 +84,11 @@ int call_has_output(const struct call *c);
 int call_on_timer(struct call *c);
 /* The peer sent a close frame (code 0 when it had none). */
 void call_on_peer_close(struct call *c, int code, const char *reason, size_t reason_len);
+/* The transport closed the stream itself for a WebSocket protocol error (lws 4.1.6: RSV
+ * bits, a reserved opcode, a stray continuation, an invalid close code from the peer),
+ * with close CODE: ws_done says closed_by=server with REASON, unless we or the peer had
+ * closed first. One stderr line. */
+void call_on_protocol_close(struct call *c, int code, const char *reason);
 /* Code and reason to put in our close frame. */
 void call_close_status(const struct call *c, int *code, const char **reason);
 /* The one teardown: the mode's on_close, WS_DONE and ws_done, counters, free. Safe to

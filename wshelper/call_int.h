@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "bytebuf.h"
 #include "call.h"
 #include "metrics.h"
 #include "twmsg.h"
@@ -35,6 +36,7 @@ enum qkind { Q_MEDIA, Q_MARK, Q_CLEAR };
 struct qent {
 	struct qent *next;
 	size_t len;
+	size_t alloc;          /* bytes allocated, as accounted against [ws] max_memory */
 	unsigned char kind;
 	unsigned char buf[];   /* env->pre bytes of headroom, then the JSON text */
 };
@@ -52,6 +54,7 @@ struct call_env {
 	size_t payload_cap;
 	char (*keys)[TWMSG_PARAM_LEN + 8];  /* param_<Name> keys for ws_start */
 	uint64_t next_id;           /* call ids: a counter, never reused in a process */
+	size_t mem_bytes;           /* held for all calls: queue entries, reassembly buffers */
 	pthread_mutex_t wake_lock;  /* guards the waker: workers read it, the loop clears it */
 	void (*wake)(void *arg);
 	void *wake_arg;
@@ -88,10 +91,12 @@ struct call {
 	unsigned errors[WSERR_COUNT];
 	int64_t t_open_us, last_rx_us;
 
-	/* reassembly of fragmented messages (lws delivers chunks) */
-	char *rxbuf;
-	size_t rxlen, rxcap;
+	/* reassembly of fragmented messages (lws delivers chunks); capped at [ws] max_message,
+	 * its allocation accounted in mem */
+	struct bytebuf rxb;
 	unsigned rx_binary : 1, rx_discard : 1;
+	size_t rx_acct;             /* of which accounted for rxb (its allocation) */
+	size_t mem;                 /* this call's share of env->mem_bytes */
 
 	struct qent *qhead, *qtail;
 	size_t qbytes;
@@ -114,6 +119,16 @@ const char *call_safe(const char *s, char *buf, size_t cap);
 const char *call_quoted(const char *s, char *buf, size_t cap);
 /* SRC (NULL is "") into DST, cut to CAP. */
 void call_copy(char *dst, size_t cap, const char *src);
+/* Account N more bytes for C against [ws] max_memory. When that would pass it, the call
+ * with the largest backlog (which may be C) is closed (1011, logged) and its memory
+ * released, until N fits. 0 when N is accounted; -1 when it is not (C was closed). */
+int call_mem_reserve(struct call *c, size_t n);
+/* Account N bytes for C without a check (memory already taken). */
+void call_mem_add(struct call *c, size_t n);
+/* Give back N bytes accounted for C. */
+void call_mem_release(struct call *c, size_t n);
+/* Drop C's reassembly buffer (and its accounting). */
+void call_rx_free(struct call *c);
 /* Count a protocol error; log the first of each kind per call. */
 void call_proto_error(struct call *c, enum wsmetrics_err kind, const char *detail);
 

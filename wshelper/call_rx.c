@@ -15,9 +15,6 @@
 #include "streamtok.h"
 #include "twmsg.h"
 
-/* The first fragment buffer; grown by doubling up to [ws] max_message. */
-#define RX_FIRST_CAP 1024
-
 static int valid_stream_sid(const char *s)
 {
 	size_t n = 0;
@@ -283,6 +280,46 @@ static void handle_message(struct call *c, const char *text, size_t len)
 	}
 }
 
+void call_rx_free(struct call *c)
+{
+	if (c->rx_acct)
+		call_mem_release(c, c->rx_acct);
+	c->rx_acct = 0;
+	bytebuf_free(&c->rxb);
+}
+
+/* Append a chunk to the reassembly buffer, its growth accounted against [ws] max_memory
+ * before it happens: bytebuf grows by doubling from 4 KiB, so its new allocation is at most
+ * max(4 KiB, twice what it must hold), never over max_message. What it really allocated is
+ * settled afterwards (rx_acct follows the allocation, whatever bytebuf's growth policy). 0,
+ * or -1 when the call was closed (memory, or none left). */
+static int rx_append(struct call *c, const void *in, size_t len)
+{
+	size_t want = c->rxb.len + len, bound;
+
+	if (want > c->rxb.cap) {
+		bound = want * 2 > 4096 ? want * 2 : 4096;
+		if (bound > c->rxb.max)
+			bound = c->rxb.max;
+		if (bound > c->rx_acct) {
+			if (call_mem_reserve(c, bound - c->rx_acct) < 0)
+				return -1;   /* closed: call_close freed the buffer */
+			c->rx_acct = bound;
+		}
+	}
+	if (bytebuf_add(&c->rxb, in, len) < 0) {
+		call_elog("WS_ERROR kind=no_memory sid=%s", c->call_sid[0] ? c->call_sid : "-");
+		call_close(c, CLOSE_INTERNAL, "out of memory", 0);
+		return -1;
+	}
+	if (c->rxb.cap > c->rx_acct)
+		call_mem_add(c, c->rxb.cap - c->rx_acct);   /* grew past the bound */
+	else if (c->rxb.cap < c->rx_acct)
+		call_mem_release(c, c->rx_acct - c->rxb.cap);
+	c->rx_acct = c->rxb.cap;
+	return 0;
+}
+
 void call_on_rx(struct call *c, const void *in, size_t len, int first, int final, int binary)
 {
 	size_t max = c->env->cfg->max_message;
@@ -290,7 +327,7 @@ void call_on_rx(struct call *c, const void *in, size_t len, int first, int final
 
 	c->last_rx_us = call_now_us(c->env);
 	if (first) {
-		c->rxlen = 0;
+		c->rxb.len = 0;
 		c->rx_binary = binary ? 1 : 0;
 		c->rx_discard = 0;
 		if (binary)
@@ -305,31 +342,18 @@ void call_on_rx(struct call *c, const void *in, size_t len, int first, int final
 			goto too_big;
 		goto end;
 	}
-	if (c->rxlen + len > max)
+	if (c->rxb.len + len > max)
 		goto too_big;
-	if (c->rxlen + len > c->rxcap) {
-		size_t cap = c->rxcap ? c->rxcap : RX_FIRST_CAP;
-		char *nb;
-
-		while (cap < c->rxlen + len)
-			cap *= 2;
-		if (cap > max)
-			cap = max;
-		nb = realloc(c->rxbuf, cap);
-		if (!nb) {
-			call_elog("WS_ERROR kind=no_memory sid=%s", c->call_sid[0] ? c->call_sid : "-");
-			call_close(c, CLOSE_INTERNAL, "out of memory", 0);
-			goto end;
-		}
-		c->rxbuf = nb;
-		c->rxcap = cap;
-	}
-	if (len)
-		memcpy(c->rxbuf + c->rxlen, in, len);
-	c->rxlen += len;
+	if (len && rx_append(c, in, len) < 0)
+		goto end;
 	if (final) {
-		handle_message(c, c->rxbuf, c->rxlen);
-		c->rxlen = 0;
+		/* handle_message reads the text only while parsing, before anything it does can
+		 * close the call (which frees the buffer) */
+		size_t n = c->rxb.len;
+		uint8_t *text = n ? c->rxb.data : NULL;
+
+		handle_message(c, text ? (const char *)text : "", n);
+		c->rxb.len = 0;
 	}
 	goto end;
 
@@ -342,9 +366,6 @@ too_big:
 	call_close(c, CLOSE_TOO_BIG, "message too big", 0);
 end:
 	/* Keep idle calls small: the fragment buffer lives only while a message is open. */
-	if (final && c->rxbuf) {
-		free(c->rxbuf);
-		c->rxbuf = NULL;
-		c->rxcap = c->rxlen = 0;
-	}
+	if (final)
+		call_rx_free(c);
 }

@@ -4,11 +4,13 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -41,6 +43,11 @@
  * armed. Its idle watcher, which runs after any descriptor event, services every due timer;
  * waking the cancel pipe this often bounds the lateness. */
 #define EV_TICK_S 0.1
+/* A connection must have sent its whole request (headers) this long after it was accepted
+ * (lws: PENDING_TIMEOUT_ESTABLISH_WITH_SERVER, then HOLDING_AH), or lws drops it. Apache in
+ * front sends a request at once; the default (5 s, then 10 s for the headers) let idle
+ * connections hold descriptors long enough to keep real calls waiting. */
+#define HANDSHAKE_SECONDS 3
 
 struct app {
 	struct config cfg;
@@ -55,24 +62,20 @@ struct app {
 	struct ev_loop *loop;               /* [ws] event_loop = libev; NULL for lws's poll() */
 	ev_prepare quit_check;              /* leaves ev_run() once quit is set */
 	ev_timer tick;                      /* see EV_TICK_S */
+	int sig_fd;                         /* signalfd of SIGTERM, SIGINT, SIGHUP */
 };
 
-/* Only what a signal handler may touch: flags, and the context to wake. */
-static volatile sig_atomic_t sig_term, sig_hup;
-static struct lws_context *volatile sig_ctx;
-
-static void on_signal(int signo)
+/* SIGTERM, SIGINT and SIGHUP are blocked in every thread (the mask is set before the
+ * first one starts and threads inherit it) and read from a signalfd in the event loop: no
+ * signal handler runs, so nothing has to be async-signal-safe (lws_cancel_service() from a
+ * handler was safe only because it happens to be one write()). */
+static void signals_block(sigset_t *set)
 {
-	int saved = errno;
-
-	if (signo == SIGHUP)
-		sig_hup = 1;
-	else
-		sig_term = 1;
-	/* eventfd_write() only: async-signal-safe; LWS_CALLBACK_EVENT_WAIT_CANCELLED follows */
-	if (sig_ctx)
-		lws_cancel_service(sig_ctx);
-	errno = saved;
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
 }
 
 static void usage(FILE *f)
@@ -105,7 +108,10 @@ static void usage(FILE *f)
 "\n"
 "Configuration ([ws] unless noted; see docs/CONFIG.md and docs/WS.md):\n"
 "  listen, mode, max_message (1009 above it), idle_seconds, echo_mark_every,\n"
-"  drain_seconds, max_calls, max_queue_bytes; [twilio] validate, auth_token,\n"
+"  drain_seconds, max_calls, max_queue_bytes, max_memory (all calls' queued and\n"
+"  reassembly bytes: the largest backlog is closed at the bound, new streams get 503\n"
+"  past 7/8 of it), start_seconds (1008 without start), event_loop;\n"
+"  [twilio] validate, auth_token,\n"
 "  public_url (the signed stream URL is built from it); [log] dir (per-call logs).\n"
 "  With validate = yes and no auth_token the helper refuses to start.\n"
 "\n"
@@ -115,7 +121,8 @@ static void usage(FILE *f)
 "  SIGHUP           reopen --log FILE\n"
 "\n"
 "Stderr lines: WS_CONNECTED path=… subprotocol=…, WS_START sid=…, WS_MARK name=…,\n"
-"WS_STOP sid=…, WS_DONE sid=… rx=N tx=N, WS_REJECT …, WS_ERROR kind=…, WS_CLOSE ….\n"
+"WS_STOP sid=…, WS_DONE sid=… rx=N tx=N, WS_REJECT …, WS_ERROR kind=…, WS_CLOSE …,\n"
+"WS_SHED closed=N … (idle connections closed to keep descriptors for calls).\n"
 "\n"
 "Exit status: 0 after a clean shutdown, 1 on a configuration or startup error,\n"
 "2 on a usage error.\n");
@@ -269,35 +276,47 @@ static void sul_drain_cb(lws_sorted_usec_list_t *sul)
 	close_all(lws_container_of(sul, struct app, sul_drain));
 }
 
-static void on_wake(void *arg)
+/* SIGHUP: reopen --log (logrotate). */
+static void on_sighup(struct app *a)
+{
+	calllog_reopen_all();   /* every open call's log, after rotation */
+	if (a->log_path && open_log(a->log_path) == 0)
+		fprintf(stderr, "callpipe-ws: SIGHUP: reopened %s\n", a->log_path);
+}
+
+/* SIGTERM or SIGINT: drain, then close what is left; a second one skips the wait. */
+static void on_sigterm(struct app *a)
+{
+	if (a->draining) {
+		fprintf(stderr, "callpipe-ws: second signal: not waiting for the drain\n");
+		lws_sul_cancel(&a->sul_drain);
+		close_all(a);
+		return;
+	}
+	a->draining = 1;
+	wsserver_drain(a->srv);
+	fprintf(stderr, "callpipe-ws: shutting down: refusing new streams, %zu call(s) "
+		"have up to %d s\n", wsserver_active(a->srv), a->cfg.drain_seconds);
+	if (!wsserver_active(a->srv))
+		a->quit = 1;
+	else if (a->cfg.drain_seconds <= 0)
+		close_all(a);
+	else
+		lws_sul_schedule(a->ctx, 0, &a->sul_drain, sul_drain_cb,
+				 (lws_usec_t)a->cfg.drain_seconds * LWS_US_PER_SEC);
+}
+
+/* The signalfd is readable (on the loop's thread): handle every signal queued. */
+static void on_signalfd(void *arg)
 {
 	struct app *a = arg;
+	struct signalfd_siginfo si;
 
-	if (sig_hup) {
-		sig_hup = 0;
-		calllog_reopen_all();   /* every open call's log, after rotation */
-		if (a->log_path && open_log(a->log_path) == 0)
-			fprintf(stderr, "callpipe-ws: SIGHUP: reopened %s\n", a->log_path);
-	}
-	if (sig_term) {
-		sig_term = 0;
-		if (a->draining) {
-			fprintf(stderr, "callpipe-ws: second signal: not waiting for the drain\n");
-			lws_sul_cancel(&a->sul_drain);
-			close_all(a);
-			return;
-		}
-		a->draining = 1;
-		wsserver_drain(a->srv);
-		fprintf(stderr, "callpipe-ws: shutting down: refusing new streams, %zu call(s) "
-			"have up to %d s\n", wsserver_active(a->srv), a->cfg.drain_seconds);
-		if (!wsserver_active(a->srv))
-			a->quit = 1;
-		else if (a->cfg.drain_seconds <= 0)
-			close_all(a);
+	while (read(a->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			on_sighup(a);
 		else
-			lws_sul_schedule(a->ctx, 0, &a->sul_drain, sul_drain_cb,
-					 (lws_usec_t)a->cfg.drain_seconds * LWS_US_PER_SEC);
+			on_sigterm(a);
 	}
 }
 
@@ -369,7 +388,7 @@ int main(int argc, char **argv)
 	struct lws_context_creation_info info;
 	struct wsserver_hooks hooks;
 	const struct mode_ops *mode;
-	struct sigaction sa;
+	sigset_t sigs;
 	struct app app;
 	void *foreign_loops[1];
 	char err[512], iface[128];
@@ -378,7 +397,11 @@ int main(int argc, char **argv)
 	int max_calls;
 	rlim_t soft;
 
+	/* First of all: every thread started from here on (libcurl's, the agent's workers,
+	 * the turn client's) inherits the mask, so these signals reach only the signalfd. */
+	signals_block(&sigs);
 	memset(&app, 0, sizeof(app));
+	app.sig_fd = -1;
 	while ((opt = getopt_long(argc, argv, "c:l:m:L:hV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': conf_arg = optarg; break;
@@ -437,8 +460,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "callpipe-ws: warning: call logs will fail: %s\n", err);
 
 	hooks.arg = &app;
-	hooks.wake = on_wake;
+	hooks.wake = NULL;
 	hooks.call_gone = on_call_gone;
+	hooks.fd_readable = on_signalfd;
 	/* Both keep global state that must be set up once, before any thread (the agent's
 	 * workers and turn client) uses them. */
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -466,6 +490,12 @@ int main(int argc, char **argv)
 	if ((unsigned long)max_calls + headroom > fdl)
 		max_calls = (int)(fdl - headroom);
 	wsserver_set_max_calls(app.srv, max_calls);
+	if (wsserver_set_fd_budget(app.srv, fdl, soft == RLIM_INFINITY ? 1UL << 20 :
+				   (unsigned long)soft) < 0) {
+		fprintf(stderr, "callpipe-ws: out of memory\n");
+		wsserver_free(app.srv);
+		return 1;
+	}
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_line);
 	memset(&info, 0, sizeof(info));
 	info.port = port;
@@ -475,6 +505,10 @@ int main(int argc, char **argv)
 	info.server_string = "callpipe-ws";
 	info.user = app.srv;
 	info.fd_limit_per_thread = fdl;
+	info.timeout_secs = HANDSHAKE_SECONDS;
+	info.timeout_secs_ah_idle = HANDSHAKE_SECONDS;
+	info.max_http_header_data2 = WSSERVER_HEADER_BYTES;
+	info.max_http_header_pool2 = WSSERVER_HEADER_POOL;
 	/* An IPv4 literal binds an IPv4 socket; lws would otherwise try it as IPv6. */
 	info.options = v4 ? LWS_SERVER_OPTION_DISABLE_IPV6 : 0;
 	if (app.cfg.event_loop == CONFIG_EVLOOP_LIBEV) {
@@ -501,15 +535,21 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = 0;
-	sig_ctx = app.ctx;
 	wsserver_set_context(app.srv, app.ctx);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	/* lws adopts it as a raw file descriptor, on either event loop (poll or libev) */
+	app.sig_fd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (app.sig_fd < 0 || wsserver_watch_fd(app.srv, app.ctx, "callpipe-ws", app.sig_fd) < 0) {
+		fprintf(stderr, "callpipe-ws: cannot watch signals: %s\n",
+			app.sig_fd < 0 ? strerror(errno) : "lws did not adopt the signalfd");
+		if (app.sig_fd >= 0)
+			close(app.sig_fd);
+		wsserver_set_context(app.srv, NULL);
+		lws_context_destroy(app.ctx);
+		if (app.loop)
+			ev_finish(app.loop);
+		wsserver_free(app.srv);
+		return 1;
+	}
 	signal(SIGPIPE, SIG_IGN);
 
 	fprintf(stderr, "callpipe-ws %s (libwebsockets %s) listening on %s, mode %s, "
@@ -545,7 +585,6 @@ int main(int argc, char **argv)
 				break;
 	}
 
-	sig_ctx = NULL;
 	fprintf(stderr, "callpipe-ws: exiting (%zu call(s) still open)\n",
 		wsserver_active(app.srv));
 	/* Workers and the turn client's thread wake the context: stop them before it goes. */

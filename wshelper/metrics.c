@@ -11,6 +11,8 @@ static const char *const rej_names[WSREJ_COUNT] = {
 	[WSREJ_SUBPROTOCOL] = "subprotocol",
 	[WSREJ_CAPACITY] = "capacity",
 	[WSREJ_DRAINING] = "draining",
+	[WSREJ_MEMORY] = "memory",
+	[WSREJ_HANDSHAKE] = "handshake",
 };
 
 static const char *const err_names[WSERR_COUNT] = {
@@ -27,6 +29,8 @@ static const char *const err_names[WSERR_COUNT] = {
 	[WSERR_IDLE] = "idle",
 	[WSERR_QUEUE_FULL] = "queue_full",
 	[WSERR_UNBOUND_STREAM] = "unbound_stream",
+	[WSERR_MEMORY] = "memory",
+	[WSERR_NO_START] = "start_timeout",
 };
 
 const char *wsmetrics_rej_name(enum wsmetrics_rej r)
@@ -87,6 +91,13 @@ long wsmetrics_render(const struct wsmetrics *m, char *out, size_t cap)
 	one(&o, "callpipe_ws_marks_returned_total", "counter",
 	    "Mark messages Twilio returned.", m->marks_returned);
 	one(&o, "callpipe_ws_clears_total", "counter", "Clear messages sent.", m->clears);
+	one(&o, "callpipe_ws_memory_bytes", "gauge",
+	    "Bytes held for calls (outbound queues, reassembly), bounded by [ws] max_memory.",
+	    m->memory_bytes);
+	one(&o, "callpipe_ws_memory_max_bytes", "gauge", "[ws] max_memory.", m->memory_max);
+	one(&o, "callpipe_ws_idle_connections_shed_total", "counter",
+	    "Connections closed before sending a request, to keep descriptors for calls.",
+	    m->idle_shed);
 
 	put(&o, "# HELP callpipe_ws_handshake_rejections_total WebSocket upgrades refused, "
 		"by reason.\n# TYPE callpipe_ws_handshake_rejections_total counter\n");

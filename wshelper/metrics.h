@@ -12,6 +12,8 @@ enum wsmetrics_rej {
 	WSREJ_SUBPROTOCOL, /* 400: subprotocols offered, none of them audio.twilio.com */
 	WSREJ_CAPACITY,    /* 503: [ws] max_calls reached */
 	WSREJ_DRAINING,    /* 503: shutting down */
+	WSREJ_MEMORY,      /* 503: [ws] max_memory nearly reached */
+	WSREJ_HANDSHAKE,   /* 400/426/431: Sec-WebSocket-Key or -Version wrong, headers too big */
 	WSREJ_COUNT
 };
 
@@ -31,6 +33,8 @@ enum wsmetrics_err {
 	WSERR_QUEUE_FULL,         /* outbound queue over [ws] max_queue_bytes: closed with 1011 */
 	WSERR_UNBOUND_STREAM,     /* start without a valid callpipe_token (validate = yes), or
 	                             for a CallSid that already has an open stream: 1008 */
+	WSERR_MEMORY,             /* largest backlog when [ws] max_memory was reached: 1011 */
+	WSERR_NO_START,           /* no start within [ws] start_seconds: closed with 1008 */
 	WSERR_COUNT
 };
 
@@ -44,6 +48,11 @@ struct wsmetrics {
 	unsigned long long clears;
 	unsigned long long rejections[WSREJ_COUNT];
 	unsigned long long errors[WSERR_COUNT];
+	/* bytes held for all calls (queued out, being reassembled), against [ws] max_memory */
+	unsigned long long memory_bytes;
+	unsigned long long memory_max;
+	/* connections closed before their request, oldest first, to keep descriptors free */
+	unsigned long long idle_shed;
 };
 
 /* Label value of a reason or kind ("path", "sequence_gap"…). */

@@ -288,6 +288,13 @@ static enum twmsg_error parse_event(const cJSON *root, struct twmsg *m, uint8_t 
 		if (!cJSON_IsObject(sub) || get_str(sub, "digit", m->digit, sizeof(m->digit)) <= 0)
 			return fail(TWMSG_ERR_INVALID, err, errlen,
 				    "%s missing, not a string or too long", "dtmf.digit");
+		/* One key of a telephone keypad (PROTOCOL.md); anything else is refused here, so
+		 * peer text never reaches a log line as a "digit". The detail names no value. */
+		if (m->digit[1] || !strchr("0123456789*#ABCD", m->digit[0])) {
+			m->digit[0] = '\0';
+			return fail(TWMSG_ERR_INVALID, err, errlen, "%s is not one key of 0-9 * # A-D",
+				    "dtmf.digit");
+		}
 		get_str_cut(sub, "track", m->track, sizeof(m->track));
 		return TWMSG_OK;
 	case TWMSG_MARK:

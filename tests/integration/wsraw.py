@@ -1,412 +1,306 @@
 #!/usr/bin/env python3
-# wsraw.py: raw HTTP and WebSocket clients for the bad-input matrix (badinput.inc), for the cases
-# callpipe-sim and curl cannot express: broken frames, half-open upgrades, floods, RST, slow peers.
-#
-# usage: wsraw.py CASE [options]; prints one JSON object (what happened) on stdout.
-# Every socket has a deadline: nothing here can hang the suite.
+# wsraw: a raw-socket WebSocket client for the abuse tests (ws_edges.sh, memory_bound.sh):
+# handshakes and frames no well-behaved client would send, a reader that stops reading.
 import argparse
 import base64
-import hashlib
-import hmac
 import json
 import os
-import re
 import socket
 import struct
 import sys
 import time
-import urllib.parse
+import urllib.request
 
-OP_CONT, OP_TEXT, OP_BIN, OP_CLOSE, OP_PING, OP_PONG = 0, 1, 2, 8, 9, 10
-
-
-def frame(opcode, payload=b"", fin=True, mask=True, rsv=0, fake_len=None):
-    """One client frame (RFC 6455 5.2); fake_len puts a length in the header that is not
-    the payload's."""
-    n = len(payload) if fake_len is None else fake_len
-    b0 = (0x80 if fin else 0) | (rsv << 4) | opcode
-    mbit = 0x80 if mask else 0
-    if n < 126:
-        hdr = struct.pack("!BB", b0, mbit | n)
-    elif n < 65536:
-        hdr = struct.pack("!BBH", b0, mbit | 126, n)
-    else:
-        hdr = struct.pack("!BBQ", b0, mbit | 127, n)
-    if not mask:
-        return hdr + payload
-    key = os.urandom(4)
-    body = bytes(c ^ key[i % 4] for i, c in enumerate(payload))
-    return hdr + key + body
+SID_MZ = "MZ" + "0" * 32
 
 
-class Peer:
-    """A connection to the front end (or the helper) with a deadline on every read."""
-
-    def __init__(self, port, timeout=10.0, rcvbuf=None):
-        self.s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        if rcvbuf:
-            self.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        self.s.settimeout(timeout)
-        self.s.connect(("127.0.0.1", port))
-        self.buf = b""
-
-    def send(self, data):
-        self.s.sendall(data)
-
-    def fill(self, n):
-        while len(self.buf) < n:
-            d = self.s.recv(65536)
-            if not d:
-                raise EOFError
-            self.buf += d
-
-    def http_head(self):
-        """The status code of an HTTP answer, and its headers (lower-case names)."""
-        while b"\r\n\r\n" not in self.buf:
-            d = self.s.recv(65536)
-            if not d:
-                raise EOFError
-            self.buf += d
-        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
-        lines = head.decode("latin-1").split("\r\n")
-        code = int(lines[0].split()[1])
-        hdrs = {}
-        for ln in lines[1:]:
-            k, _, v = ln.partition(":")
-            hdrs[k.strip().lower()] = v.strip()
-        return code, hdrs
-
-    def read_frame(self):
-        self.fill(2)
-        b0, b1 = self.buf[0], self.buf[1]
-        n, off = b1 & 0x7F, 2
-        if n == 126:
-            self.fill(4)
-            n, off = struct.unpack("!H", self.buf[2:4])[0], 4
-        elif n == 127:
-            self.fill(10)
-            n, off = struct.unpack("!Q", self.buf[2:10])[0], 10
-        self.fill(off + n)
-        payload = self.buf[off:off + n]
-        self.buf = self.buf[off + n:]
-        return b0 & 0x0F, payload
-
-    def until_close(self, deadline_s=10.0, want_pongs=False):
-        """Read frames until the server's close: (close code or 1006 on EOF / 'timeout',
-        texts seen, pongs seen)."""
-        end = time.time() + deadline_s
-        texts, pongs = [], 0
-        try:
-            while True:
-                self.s.settimeout(max(0.05, end - time.time()))
-                op, p = self.read_frame()
-                if op == OP_CLOSE:
-                    code = struct.unpack("!H", p[:2])[0] if len(p) >= 2 else 1005
-                    try:  # answer it, as a client should
-                        self.send(frame(OP_CLOSE, p[:2]))
-                    except OSError:
-                        pass
-                    return code, texts, pongs
-                if op == OP_TEXT:
-                    texts.append(p)
-                elif op == OP_PONG:
-                    pongs += 1
-                    if want_pongs and pongs >= want_pongs:
-                        return None, texts, pongs
-        except (EOFError, ConnectionResetError, BrokenPipeError):
-            return 1006, texts, pongs
-        except socket.timeout:
-            return "timeout", texts, pongs
-
-    def rst(self):
-        """Close with RST instead of FIN (SO_LINGER 0)."""
-        self.s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        self.s.close()
-
-    def close(self):
-        try:
-            self.s.close()
-        except OSError:
-            pass
+def connect(port, timeout=10):
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    return s
 
 
-def upgrade_request(host, path, sig, key=True, version="13", extra=""):
-    h = (f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-         f"Sec-WebSocket-Version: {version}\r\nSec-WebSocket-Protocol: audio.twilio.com\r\n")
-    if key:
-        h += "Sec-WebSocket-Key: " + base64.b64encode(os.urandom(16)).decode() + "\r\n"
-    if sig:
-        h += f"X-Twilio-Signature: {sig}\r\n"
-    return (h + extra + "\r\n").encode()
-
-
-def twilio_sign(token, url, pairs):
-    """X-Twilio-Signature (PROTOCOL.md): URL, then name+value of each pair sorted by name."""
-    data = url + "".join(k + v for k, v in sorted(pairs, key=lambda kv: (kv[0], kv[1])))
-    return base64.b64encode(hmac.new(token.encode(), data.encode(), hashlib.sha1).digest()).decode()
-
-
-def signed_call(a):
-    """A signed incoming_call through the front end, then the stream it names, upgraded and
-    started with the TwiML's Parameters (whatever they are: a token binding the stream to
-    its call travels that way). Returns (peer, call_sid, stream_sid)."""
-    sid = "CA" + os.urandom(16).hex()
-    pairs = [("CallSid", sid), ("AccountSid", "AC" + os.urandom(16).hex()), ("From", "+15551234567"),
-             ("To", "+15557654321"), ("CallStatus", "ringing"), ("Direction", "inbound")]
-    body = urllib.parse.urlencode(pairs)
-    pub = a.public_url.rstrip("/")
-    sig = twilio_sign(a.token, pub + "/webhook/incoming_call", pairs)
-    p = Peer(a.port)
-    p.send((f"POST /webhook/incoming_call HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-            f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n"
-            f"X-Twilio-Signature: {sig}\r\n\r\n{body}").encode())
-    code, _ = p.http_head()
-    twiml = p.buf
+def upgrade(port, sig=None, key="dGhlIHNhbXBsZSBub25jZQ==", version="13", extra=(),
+            path="/ws/twilio-media", timeout=10):
+    """Send an upgrade; return (status or None when the connection was dropped, head, sock)."""
+    s = connect(port, timeout)
+    lines = ["GET %s HTTP/1.1" % path, "Host: 127.0.0.1:%d" % port, "Upgrade: websocket",
+             "Connection: Upgrade"]
+    if key is not None:
+        lines.append("Sec-WebSocket-Key: " + key)
+    if version is not None:
+        lines.append("Sec-WebSocket-Version: " + version)
+    if sig is not None:
+        lines.append("X-Twilio-Signature: " + sig)
+    lines.extend(extra)
+    s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+    head = b""
     try:
-        while True:
-            d = p.s.recv(65536)
+        while b"\r\n\r\n" not in head:
+            d = s.recv(65536)
             if not d:
                 break
-            twiml += d
-    except socket.timeout:
+            head += d
+    except (ConnectionResetError, socket.timeout):
         pass
-    p.close()
-    if code != 200:
-        raise RuntimeError(f"incoming_call answered {code}")
-    params = dict(re.findall(rb'<Parameter name="([^"]*)" value="([^"]*)"', twiml))
-    params = {k.decode(): v.decode().replace("&amp;", "&") for k, v in params.items()}
-    ws_pub = pub.replace("https://", "wss://").replace("http://", "ws://") + "/ws/twilio-media"
-    ws = Peer(a.port, rcvbuf=a.rcvbuf)
-    ws.send(upgrade_request("127.0.0.1", "/ws/twilio-media", twilio_sign(a.token, ws_pub, [])))
-    code, _ = ws.http_head()
-    if code != 101:
-        raise RuntimeError(f"upgrade answered {code}")
-    msid = "MZ" + os.urandom(16).hex()
-    ws.send(frame(OP_TEXT, json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}).encode()))
-    ws.send(frame(OP_TEXT, json.dumps({
-        "event": "start", "sequenceNumber": "1", "streamSid": msid,
-        "start": {"accountSid": "AC" + "0" * 32, "streamSid": msid, "callSid": sid,
-                  "tracks": ["inbound"], "customParameters": params,
-                  "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}}).encode()))
-    return ws, sid, msid
+    if not head.startswith(b"HTTP/1."):
+        return None, head, s
+    end = head.find(b"\r\n\r\n")
+    rest = head[end + 4:] if end >= 0 else b""
+    return int(head.split(b" ")[1]), head, (s, rest)
 
 
-def media(msid, seq):
-    return frame(OP_TEXT, json.dumps({
-        "event": "media", "sequenceNumber": str(seq), "streamSid": msid,
-        "media": {"track": "inbound", "chunk": str(seq - 1), "timestamp": str(seq * 20),
-                  "payload": base64.b64encode(bytes([0xFF]) * 160).decode()}}).encode())
+def frame(opcode, payload, mask=True, fin=True, rsv=0):
+    b0 = (0x80 if fin else 0) | (rsv << 4) | opcode
+    n = len(payload)
+    if n < 126:
+        hdr = struct.pack("!BB", b0, (0x80 if mask else 0) | n)
+    elif n < 65536:
+        hdr = struct.pack("!BBH", b0, (0x80 if mask else 0) | 126, n)
+    else:
+        hdr = struct.pack("!BBQ", b0, (0x80 if mask else 0) | 127, n)
+    if not mask:
+        return hdr + payload
+    k = os.urandom(4)
+    return hdr + k + bytes(c ^ k[i & 3] for i, c in enumerate(payload))
 
 
-def out(**kw):
-    print(json.dumps(kw))
+class Reader:
+    def __init__(self, sock, rest=b""):
+        self.s, self.buf = sock, rest
+
+    def need(self, n, deadline):
+        while len(self.buf) < n:
+            self.s.settimeout(max(0.01, deadline - time.time()))
+            d = self.s.recv(65536)
+            if not d:
+                raise EOFError
+            self.buf += d
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def next(self, deadline):
+        b0, b1 = self.need(2, deadline)
+        n = b1 & 0x7f
+        if n == 126:
+            n = struct.unpack("!H", self.need(2, deadline))[0]
+        elif n == 127:
+            n = struct.unpack("!Q", self.need(8, deadline))[0]
+        return b0 & 0x0f, self.need(n, deadline)
+
+
+def text(obj):
+    return frame(1, json.dumps(obj).encode())
+
+
+def start_msg(call_sid):
+    return {"event": "start", "sequenceNumber": "1", "streamSid": SID_MZ,
+            "start": {"accountSid": "AC1", "streamSid": SID_MZ, "callSid": call_sid,
+                      "tracks": ["inbound"], "customParameters": {},
+                      "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000,
+                                      "channels": 1}}}
+
+
+def media_msg(seq):
+    return {"event": "media", "sequenceNumber": str(seq), "streamSid": SID_MZ,
+            "media": {"track": "inbound", "chunk": str(seq), "timestamp": "0",
+                      "payload": base64.b64encode(bytes([seq & 0xff]) * 160).decode()}}
+
+
+def wait_close(rd, seconds):
+    """The close code the server sent (0 when it had none), or 'eof' / 'timeout'."""
+    deadline = time.time() + seconds
+    try:
+        while True:
+            op, p = rd.next(deadline)
+            if op == 8:
+                return str(struct.unpack("!H", p[:2])[0]) if len(p) >= 2 else "0"
+    except EOFError:
+        return "eof"
+    except (socket.timeout, TimeoutError):
+        return "timeout"
+    except ConnectionResetError:
+        return "reset"
+
+
+BAD = {
+    # lws 4.1.6 does not check the mask bit: the frame is taken, then a normal close
+    "unmasked": lambda: frame(1, b'{"event":"connected"}', mask=False)
+    + frame(8, struct.pack("!H", 1000)),
+    "rsv": lambda: frame(1, b'{"event":"connected"}', rsv=4),
+    "opcode": lambda: frame(3, b"x"),
+    "continuation": lambda: frame(0, b"x"),
+    "close999": lambda: frame(8, struct.pack("!H", 999)),
+    "close1005": lambda: frame(8, struct.pack("!H", 1005)),
+    "close5000": lambda: frame(8, struct.pack("!H", 5000)),
+    "close1000": lambda: frame(8, struct.pack("!H", 1000) + b"bye"),
+    # a DTMF digit no keypad has, then a normal close
+    "dtmf": lambda: text({"event": "dtmf", "sequenceNumber": "2", "streamSid": SID_MZ,
+                          "dtmf": {"track": "inbound_track", "digit": "X\u202e"}})
+    + frame(8, struct.pack("!H", 1000)),
+}
+
+
+def cmd_upgrade(a):
+    extra = list(a.header or [])
+    st, head, _ = upgrade(a.port, a.sig, None if a.no_key else a.key, a.version, extra)
+    out = str(st) if st is not None else "dropped"
+    if a.show:   # the value of that response header, after the status
+        for line in head.split(b"\r\n\r\n")[0].split(b"\r\n")[1:]:
+            name, _, value = line.decode("latin-1").partition(":")
+            if name.strip().lower() == a.show.lower():
+                out += " " + value.strip()
+    print(out)
+
+
+def cmd_frame(a):
+    st, head, conn = upgrade(a.port, a.sig)
+    if st != 101:
+        print("handshake %s" % st)
+        return
+    s, rest = conn
+    s.sendall(text({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
+    s.sendall(text(start_msg(a.call_sid)))
+    s.sendall(BAD[a.kind]())
+    print(wait_close(Reader(s, rest), 10))
+
+
+def metric(port, name):
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
+        for line in r.read().decode().splitlines():
+            if line.startswith(name + " "):
+                return int(line.split()[1])
+    return -1
+
+
+def cmd_stall(a):
+    """Send media fast, never read: until the helper holds at least --until bytes (its
+    /metrics), then pause and say so; after a line on stdin, send again until the helper
+    counts a memory close (or the connection breaks)."""
+    st, head, conn = upgrade(a.port, a.sig)
+    if st != 101:
+        print(json.dumps({"phase": "held", "handshake": st}), flush=True)
+        return
+    s, _ = conn
+    # (no SO_RCVBUF shrinking: set after connect it makes the kernel drop segments, and TCP's
+    # retransmit backoff then stalls both directions for seconds)
+    s.sendall(text({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
+    s.sendall(text(start_msg(a.call_sid)))
+    state = {"seq": 2, "peak": 0, "broken": False, "blocked": False}
+    deadline = time.time() + 60
+
+    def burst_until(cond):
+        try:
+            while time.time() < deadline:
+                for _ in range(a.burst):
+                    s.sendall(text(media_msg(state["seq"])))
+                    state["seq"] += 1
+                held = metric(a.metrics_port, "callpipe_ws_memory_bytes")
+                state["peak"] = max(state["peak"], held)
+                if cond(held):
+                    return True
+        except (BrokenPipeError, ConnectionResetError):
+            state["broken"] = True
+        except (socket.timeout, TimeoutError):
+            state["blocked"] = True   # the other end stopped reading from us
+        return False
+
+    ok = burst_until(lambda held: held >= a.until)
+    print(json.dumps({"phase": "held", "reached": ok, "bytes": state["peak"],
+                      "sent": state["seq"] - 2, "broken": state["broken"],
+                      "blocked": state["blocked"]}), flush=True)
+    sys.stdin.readline()
+    closed = burst_until(lambda held: metric(
+        a.metrics_port, 'callpipe_ws_protocol_errors_total{kind="memory"}') > 0)
+    print(json.dumps({"phase": "done", "peak": state["peak"], "closed": closed,
+                      "broken": state["broken"], "blocked": state["blocked"],
+                      "sent": state["seq"] - 2}), flush=True)
+    sys.stdin.readline()   # keep the socket until told (the helper's close is checked)
+
+
+def cmd_idle(a):
+    """N upgrades that send 'connected' every 2 s and never start: the close codes."""
+    socks = []
+    for _ in range(a.count):
+        st, head, conn = upgrade(a.port, a.sig)
+        if st != 101:
+            print("handshake %s" % st)
+            return
+        socks.append(Reader(conn[0], conn[1]))
+    print("up", flush=True)
+    codes = {}
+    deadline = time.time() + a.seconds
+    pending = list(socks)
+    while pending and time.time() < deadline:
+        for rd in list(pending):
+            try:
+                rd.s.sendall(text({"event": "connected", "protocol": "Call",
+                                   "version": "1.0.0"}))
+            except OSError:
+                pass
+            c = wait_close(rd, 0.05)
+            if c != "timeout":
+                codes[c] = codes.get(c, 0) + 1
+                pending.remove(rd)
+        time.sleep(2 if pending else 0)
+    print(json.dumps(codes, sort_keys=True))
+
+
+def cmd_flood(a):
+    """N TCP connections that send nothing, held for --seconds."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = min(hard, a.count + 256) if hard != resource.RLIM_INFINITY else a.count + 256
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    socks = []
+    for _ in range(a.count):
+        s = socket.socket()
+        s.setblocking(False)
+        try:
+            s.connect(("127.0.0.1", a.port))
+        except BlockingIOError:
+            pass
+        socks.append(s)
+    print("up", flush=True)
+    time.sleep(a.seconds)
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("case")
-    ap.add_argument("--port", type=int, required=True)
-    ap.add_argument("--sig", default="")          # the upgrade's X-Twilio-Signature
-    ap.add_argument("--token", default="")
-    ap.add_argument("--public-url", default="")
-    ap.add_argument("--path", default="/ws/twilio-media")
-    ap.add_argument("--n", type=int, default=0)
-    ap.add_argument("--seconds", type=float, default=2.0)
-    ap.add_argument("--rcvbuf", type=int, default=0)
-    a = ap.parse_args()
-    c = a.case
-
-    def ws_open():
-        p = Peer(a.port)
-        p.send(upgrade_request("127.0.0.1", a.path, a.sig))
-        code, _ = p.http_head()
-        if code != 101:
-            raise RuntimeError(f"upgrade answered {code}")
-        return p
-
-    try:
-        # --- upgrades ---------------------------------------------------------------------
-        if c in ("upgrade", "no-key", "version-8", "big-header", "big-key"):
-            p = Peer(a.port)
-            extra = ""
-            if c == "big-header":
-                extra = "X-Filler: " + "a" * (a.n or 6000) + "\r\n"
-            if c == "big-key":
-                extra = "Sec-WebSocket-Extensions: " + "x" * 3000 + "\r\n"
-            p.send(upgrade_request("127.0.0.1", a.path, a.sig, key=(c != "no-key"),
-                                   version=("8" if c == "version-8" else "13"), extra=extra))
-            try:
-                code, h = p.http_head()
-            except (EOFError, ConnectionResetError):
-                code, h = 0, {}
-            out(status=code, version=h.get("sec-websocket-version", ""))
-        elif c == "half-upgrade":
-            # The first half of an upgrade request, then silence for --seconds, then FIN.
-            p = Peer(a.port)
-            req = upgrade_request("127.0.0.1", a.path, a.sig)
-            p.send(req[:len(req) // 2])
-            time.sleep(a.seconds)
-            p.close()
-            out(sent=len(req) // 2)
-        elif c == "silent":
-            # Upgraded, then never a message: who closes, with what, how soon.
-            p = ws_open()
-            t0 = time.time()
-            code, _, _ = p.until_close(a.seconds)
-            out(close_code=code, after_s=round(time.time() - t0, 1))
-        elif c == "abandon":
-            # --n upgraded connections left open for --seconds, then dropped with RST.
-            ps = [ws_open() for _ in range(a.n)]
-            time.sleep(a.seconds)
-            for p in ps:
-                p.rst()
-            out(opened=len(ps))
-        # --- frames before start --------------------------------------------------------------
-        elif c in ("unmasked", "reserved-opcode", "rsv-bits", "huge-length", "big-ping",
-                   "fragmented-ping", "bad-close-code", "continuation-first", "too-big-fragments"):
-            p = ws_open()
-            if c == "unmasked":
-                p.send(frame(OP_TEXT, b'{"event":"connected"}', mask=False))
-            elif c == "reserved-opcode":
-                p.send(frame(3, b"x"))
-            elif c == "rsv-bits":
-                p.send(frame(OP_TEXT, b'{"event":"connected"}', rsv=4))
-            elif c == "huge-length":
-                # A header claiming 2^62 bytes, then 70 KB of them: over max_message.
-                p.send(frame(OP_TEXT, b"x" * 70000, fake_len=1 << 62))
-            elif c == "big-ping":
-                p.send(frame(OP_PING, b"p" * 126))
-            elif c == "fragmented-ping":
-                p.send(frame(OP_PING, b"p", fin=False))
-            elif c == "bad-close-code":
-                p.send(frame(OP_CLOSE, struct.pack("!H", 999)))
-            elif c == "continuation-first":
-                p.send(frame(OP_CONT, b"orphan"))
-            elif c == "too-big-fragments":
-                # 100 fragments of 1 KiB: one message over max_message (64 KiB).
-                p.send(frame(OP_TEXT, b"[" * 1024, fin=False))
-                for _ in range(98):
-                    p.send(frame(OP_CONT, b"[" * 1024, fin=False))
-                p.send(frame(OP_CONT, b"]" * 1024))
-            code, _, _ = p.until_close(5)
-            out(close_code=code)
-        elif c in ("bad-utf8", "nul-json", "deep-json", "deep-object", "json-garbage"):
-            # Bad text messages before start: counted and ignored; the stream stays open
-            # (a ping still gets its pong).
-            p = ws_open()
-            msg = {"bad-utf8": b'{"event":"\xff\xfe\xc3\x28"}',
-                   "nul-json": b'{"event":"conn\x00ected"}\x00',
-                   "deep-json": b"[" * 60000,
-                   "deep-object": b'{"event":"connected","x":' + b'{"a":' * 900 + b"1" + b"}" * 900 + b"}",
-                   "json-garbage": os.urandom(2000)}[c]
-            p.send(frame(OP_TEXT, msg))
-            p.send(frame(OP_PING, b"still there?"))
-            code, _, pongs = p.until_close(3, want_pongs=1)
-            out(close_code=code, pongs=pongs)
-        elif c == "ping-flood":
-            # --n pings as fast as the socket takes them, then count the pongs within 10 s.
-            p = ws_open()
-            blob = b"".join(frame(OP_PING, b"%d" % i) for i in range(a.n))
-            p.send(blob)
-            code, _, pongs = p.until_close(10, want_pongs=a.n)
-            out(close_code=code, pongs=pongs, sent=a.n)
-        # --- a started call (signed webhook first: the stream carries what the TwiML gave) ---
-        elif c == "stop-reading":
-            # Sends media as fast as it can and never reads the echo: the helper's outbound
-            # queue for this call fills up; the helper must end this call, not grow.
-            a.rcvbuf = a.rcvbuf or 4096
-            ws, sid, msid = signed_call(a)
-            ws.s.settimeout(0.5)
-            end, seq, blocked = time.time() + a.seconds, 2, 0
-            while time.time() < end and seq < a.n:
-                try:
-                    ws.s.sendall(media(msid, seq))
-                    seq += 1
-                except socket.timeout:
-                    blocked += 1   # the helper stopped reading us: also an answer
-                    if blocked > 4:
-                        break
-                except (BrokenPipeError, ConnectionResetError):
-                    break
-            code, _, _ = ws.until_close(15)
-            out(call_sid=sid, sent=seq - 2, close_code=code)
-        elif c == "unbound-start":
-            # Upgraded with the (replayable) upgrade signature, then a start for a CallSid no
-            # signed incoming_call ever named, and no token: must be refused.
-            p = ws_open()
-            sid, msid = "CA" + os.urandom(16).hex(), "MZ" + os.urandom(16).hex()
-            p.send(frame(OP_TEXT, json.dumps({
-                "event": "start", "sequenceNumber": "1", "streamSid": msid,
-                "start": {"accountSid": "AC" + "0" * 32, "streamSid": msid, "callSid": sid,
-                          "tracks": ["inbound"], "customParameters": {},
-                          "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}}).encode()))
-            code, _, _ = p.until_close(5)
-            out(call_sid=sid, close_code=code)
-        elif c == "rst-mid-message":
-            # Started, a few frames, then half a frame and RST.
-            ws, sid, msid = signed_call(a)
-            for seq in range(2, 12):
-                ws.send(media(msid, seq))
-            half = media(msid, 12)
-            ws.send(half[:len(half) // 2])
-            time.sleep(0.2)
-            ws.rst()
-            out(call_sid=sid)
-        elif c == "call-then-close":
-            # A good started call, for cases that only need one to exist.
-            ws, sid, msid = signed_call(a)
-            for seq in range(2, 7):
-                ws.send(media(msid, seq))
-            ws.send(frame(OP_TEXT, json.dumps({"event": "stop", "sequenceNumber": "7", "streamSid": msid,
-                                               "stop": {"accountSid": "AC", "callSid": sid}}).encode()))
-            code, texts, _ = ws.until_close(5)
-            out(call_sid=sid, close_code=code, texts=len(texts))
-        # --- webhooks, raw ----------------------------------------------------------------------
-        elif c in ("slow-headers", "slow-body"):
-            # A request dribbled one byte every 100 ms for --seconds, then completed.
-            p = Peer(a.port, timeout=a.seconds + 20)
-            body = b"CallSid=CA" + b"0" * 32 + b"&From=%2B1555"
-            req = (b"POST /webhook/call_status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-                   b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n" % len(body))
-            slow, fast = (req, body) if c == "slow-headers" else (body, b"")
-            if c == "slow-body":
-                p.send(req)
-            steps = int(a.seconds * 10)
-            for i in range(min(steps, len(slow) - 1)):
-                p.send(slow[i:i + 1])
-                time.sleep(0.1)
-            p.send(slow[min(steps, len(slow) - 1):] + fast)
-            code, _ = p.http_head()
-            out(status=code)
-        elif c == "short-body":
-            # Content-Length 1000, 20 bytes, then our half of the connection shut.
-            p = Peer(a.port)
-            p.send(b"POST /webhook/call_status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-                   b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n"
-                   b"CallSid=CA0000000000")
-            p.s.shutdown(socket.SHUT_WR)
-            try:
-                code, _ = p.http_head()
-            except (EOFError, ConnectionResetError):
-                code = 0
-            out(status=code)
-        elif c == "raw":
-            # stdin is sent as it is; the answer's status.
-            p = Peer(a.port)
-            p.send(sys.stdin.buffer.read())
-            try:
-                code, _ = p.http_head()
-            except (EOFError, ConnectionResetError):
-                code = 0
-            out(status=code)
-        else:
-            print(f"wsraw.py: unknown case {c}", file=sys.stderr)
-            return 64
-    except (RuntimeError, OSError, EOFError) as e:
-        out(error=str(e))
-        return 1
-    return 0
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="cmd", required=True)
+    u = sub.add_parser("upgrade")
+    u.add_argument("--port", type=int, required=True)
+    u.add_argument("--sig")
+    u.add_argument("--key", default="dGhlIHNhbXBsZSBub25jZQ==")
+    u.add_argument("--no-key", action="store_true")
+    u.add_argument("--version", default="13")
+    u.add_argument("--header", action="append")
+    u.add_argument("--show")
+    f = sub.add_parser("frame")
+    f.add_argument("--port", type=int, required=True)
+    f.add_argument("--sig")
+    f.add_argument("--call-sid", required=True)
+    f.add_argument("--kind", choices=sorted(BAD), required=True)
+    st = sub.add_parser("stall")
+    st.add_argument("--port", type=int, required=True)
+    st.add_argument("--metrics-port", type=int, required=True)
+    st.add_argument("--sig")
+    st.add_argument("--call-sid", required=True)
+    st.add_argument("--burst", type=int, default=20)
+    st.add_argument("--until", type=int, required=True)
+    i = sub.add_parser("idle")
+    i.add_argument("--port", type=int, required=True)
+    i.add_argument("--sig")
+    i.add_argument("--count", type=int, default=20)
+    i.add_argument("--seconds", type=float, default=20)
+    fl = sub.add_parser("flood")
+    fl.add_argument("--port", type=int, required=True)
+    fl.add_argument("--count", type=int, default=300)
+    fl.add_argument("--seconds", type=float, default=15)
+    a = p.parse_args()
+    {"upgrade": cmd_upgrade, "frame": cmd_frame, "stall": cmd_stall, "idle": cmd_idle,
+     "flood": cmd_flood}[a.cmd](a)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -42,6 +42,8 @@ static void test_defaults(void)
 	CHECK(c.max_calls == 4096);
 	CHECK(c.max_queue_bytes == 1048576);
 	CHECK(c.event_loop == CONFIG_EVLOOP_POLL);
+	CHECK(c.max_memory == 268435456);
+	CHECK(c.start_seconds == 5);
 }
 
 static void test_full_file(void)
@@ -72,6 +74,8 @@ static void test_full_file(void)
 		"max_calls = 1\n"
 		"max_queue_bytes = 4096\n"
 		"event_loop = libev\n"
+		"max_memory = 1048576\n"
+		"start_seconds = 3600\n"
 		"[agent]\n"
 		"turn_url = https://app.example.com/turn\n"
 		"connect_to = 127.0.0.1:443\n"
@@ -108,6 +112,8 @@ static void test_full_file(void)
 	CHECK(c.max_calls == 1);
 	CHECK(c.max_queue_bytes == 4096);
 	CHECK(c.event_loop == CONFIG_EVLOOP_LIBEV);
+	CHECK(c.max_memory == 1048576);
+	CHECK(c.start_seconds == 3600);
 	CHECK_STR(c.turn_url, "https://app.example.com/turn");
 	CHECK_STR(c.turn_connect_to, "127.0.0.1:443");
 	CHECK(c.lead_ms == 500);
@@ -185,6 +191,9 @@ static const struct {
 	{"[ws]\nmax_calls = 1000001\n", "2: [ws] max_calls: 1000001 is out of range (1 .. 1000000)"},
 	{"[ws]\nmax_queue_bytes = 100\n",
 	 "2: [ws] max_queue_bytes: 100 is out of range (4096 .. 268435456)"},
+	{"[ws]\nmax_memory = 1048575\n",
+	 "2: [ws] max_memory: 1048575 is out of range (1048576 .. 68719476736)"},
+	{"[ws]\nstart_seconds = 0\n", "2: [ws] start_seconds: 0 is out of range (1 .. 3600)"},
 	{"[ws]\nmode = Echo\n",
 	 "2: [ws] mode: \"Echo\" is not a mode name (lower-case letters, digits, '_' and '-')"},
 	{"[ws]\nmode = ../x\n",

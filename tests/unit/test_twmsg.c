@@ -73,6 +73,10 @@ static void test_protocol_shapes(void)
 	CHECK_STR(msg.digit, "1");
 	CHECK_STR(msg.track, "inbound_track");
 	CHECK(msg.seq == 5);
+	CHECK(parse("{\"event\":\"dtmf\",\"streamSid\":\"MZ1\",\"dtmf\":{\"digit\":\"#\"}}") ==
+	      TWMSG_OK && !strcmp(msg.digit, "#"));
+	CHECK(parse("{\"event\":\"dtmf\",\"streamSid\":\"MZ1\",\"dtmf\":{\"digit\":\"D\"}}") ==
+	      TWMSG_OK && !strcmp(msg.digit, "D"));
 
 	CHECK(parse("{\"event\":\"mark\",\"sequenceNumber\":\"4\",\"streamSid\":\"" SID_MZ "\","
 		    "\"mark\":{\"name\":\"utt-1\"}}") == TWMSG_OK);
@@ -212,6 +216,14 @@ static const struct {
 	{ "{\"event\":\"dtmf\",\"streamSid\":\"MZ1\"}", TWMSG_ERR_INVALID, "dtmf without dtmf" },
 	{ "{\"event\":\"dtmf\",\"streamSid\":\"MZ1\",\"dtmf\":{\"digit\":1}}", TWMSG_ERR_INVALID,
 	  "digit not a string" },
+	{ "{\"event\":\"dtmf\",\"streamSid\":\"MZ1\",\"dtmf\":{\"digit\":\"X\"}}", TWMSG_ERR_INVALID,
+	  "digit not a keypad key" },
+	{ "{\"event\":\"dtmf\",\"streamSid\":\"MZ1\",\"dtmf\":{\"digit\":\"12\"}}", TWMSG_ERR_INVALID,
+	  "two digits" },
+	{ "{\"event\":\"dtmf\",\"streamSid\":\"MZ1\",\"dtmf\":{\"digit\":\"1\u202e\"}}",
+	  TWMSG_ERR_INVALID, "digit with U+202E" },
+	{ "{\"event\":\"dtmf\",\"streamSid\":\"MZ1\",\"dtmf\":{\"digit\":\"a\"}}", TWMSG_ERR_INVALID,
+	  "lower-case a" },
 	{ "{\"event\":\"mark\",\"streamSid\":\"MZ1\",\"mark\":{}}", TWMSG_ERR_INVALID,
 	  "mark without name" },
 	{ "{\"event\":\"mark\",\"streamSid\":\"MZ1\"}", TWMSG_ERR_INVALID, "mark without mark" },

@@ -186,7 +186,7 @@ static void test_echo(struct call_env *env)
 	c = call_new(env, &f, &conn);
 	CHECK(c != NULL);
 	CHECK(met.active_calls == 1 && met.calls_total == 1);
-	CHECK(f.timer == (int64_t)cfg.idle_seconds * 1000000);
+	CHECK(f.timer == (int64_t)cfg.start_seconds * 1000000);   /* start is due first */
 	CHECK(call_send_media(c, (const uint8_t *)"x", 1) == -1);   /* no streamSid yet */
 	start(c, "\"From\":\"+15551234567\",\"odd name\":\"v\"");
 	CHECK_STR(call_sid(c), callsid);

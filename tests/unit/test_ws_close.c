@@ -1,6 +1,7 @@
 /* test_ws_close: the helper's side of the closing handshake, through real lws 4.1.6 and a
  * loopback TCP client: it keeps reading after its close frame until the client's close
- * (RFC 6455 §7.1.1), then ends with FIN, not RST; a client that never answers is dropped. */
+ * (RFC 6455 §7.1.1), then ends with FIN, not RST; a client that never answers is dropped;
+ * closes lws makes for framing errors are logged as the server's 1002. */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -346,6 +347,54 @@ static void test_peer_first(void)
 	close(c.fd);
 }
 
+/* Run lws until the client has the server's close frame, or MS pass. */
+static void until_close(struct client *c, int ms)
+{
+	int64_t end = now_ms() + ms;
+
+	while (!c->close_code && !c->end && now_ms() < end) {
+		svc(2);
+		client_read(c);
+	}
+}
+
+/* Framing errors lws 4.1.6 answers by itself with 1002 (and tells no callback why): ws_done
+ * says the server closed and names the violation; a peer close code of 5000, which lws
+ * would echo, is answered 1002 too. */
+static void test_protocol_errors(void)
+{
+	static const char sid1[] = "CA0123456789abcdef0123456789abcd03";
+	static const char sid2[] = "CA0123456789abcdef0123456789abcd04";
+	struct client c;
+
+	CHECK(client_open(&c) == 0);
+	send_start(&c, sid1);
+	svc(50);
+	send_frame(&c, 0x40 | 1, "{}", 2);   /* RSV1 set, no extension negotiated */
+	until_close(&c, 2000);
+	CHECK(c.close_code == 1002);
+	send_frame(&c, 8, "\x03\xea", 2);
+	/* lws reads nothing more after its parser failed: the connection ends at lws's own 5 s
+	 * close timeout, answered or not */
+	until_end(&c, 7000);
+	CHECK(c.end == 1);
+	CHECK(wsserver_active(srv) == 0);
+	CHECK(log_count(sid1, "close_code=1002 close_reason=\"protocol error: RSV bits set without "
+			"an extension\" closed_by=server") == 1);
+	close(c.fd);
+
+	CHECK(client_open(&c) == 0);
+	send_start(&c, sid2);
+	svc(50);
+	send_frame(&c, 8, "\x13\x88", 2);   /* 5000: not a close code (RFC 6455 §7.4) */
+	until_end(&c, 2000);
+	CHECK(c.close_code == 1002);
+	CHECK(wsserver_active(srv) == 0);
+	CHECK(log_count(sid2, "close_code=1002 close_reason=\"protocol error: close code 5000 from "
+			"the peer\" closed_by=server") == 1);
+	close(c.fd);
+}
+
 static void cleanup(void)
 {
 	check_rmdir_flat(cfg.log_dir);
@@ -383,6 +432,7 @@ int main(void)
 		test_close_waits_for_peer();
 		test_no_answer();
 		test_peer_first();
+		test_protocol_errors();
 	}
 	if (lfd >= 0)
 		close(lfd);

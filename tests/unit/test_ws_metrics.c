@@ -27,10 +27,11 @@ int main(void)
 		"callpipe_ws_protocol_errors_total",
 	};
 	static const char *const reasons[] = { "path", "signature", "subprotocol", "capacity",
-					       "draining" };
+					       "draining", "memory", "handshake" };
 	static const char *const kinds[] = { "json", "binary", "unknown_event",
 		"media_before_start", "stream_sid", "base64", "sequence_gap", "too_big",
-		"bad_call_sid", "idle", "invalid", "queue_full", "unbound_stream" };
+		"bad_call_sid", "idle", "invalid", "queue_full", "unbound_stream", "memory",
+		"start_timeout" };
 	struct wsmetrics m;
 	char line[256];
 	long n, full;
@@ -44,6 +45,9 @@ int main(void)
 	m.marks_returned = 2;
 	m.rejections[WSREJ_SIGNATURE] = 4;
 	m.errors[WSERR_SEQUENCE_GAP] = 5;
+	m.memory_bytes = 123456;
+	m.memory_max = 268435456;
+	m.idle_shed = 7;
 	n = wsmetrics_render(&m, text, sizeof(text));
 	CHECK(n > 0 && (size_t)n == strlen(text));
 	CHECK(text[n - 1] == '\n');
@@ -57,6 +61,10 @@ int main(void)
 	}
 	CHECK_MSG(ok, "every family has HELP and TYPE lines");
 	CHECK(has("callpipe_ws_active_calls 3"));
+	CHECK(has("# TYPE callpipe_ws_memory_bytes gauge"));
+	CHECK(has("callpipe_ws_memory_bytes 123456"));
+	CHECK(has("callpipe_ws_memory_max_bytes 268435456"));
+	CHECK(has("callpipe_ws_idle_connections_shed_total 7"));
 	CHECK(has("callpipe_ws_calls_total 17"));
 	CHECK(has("callpipe_ws_media_frames_in_total 1000"));
 	CHECK(has("callpipe_ws_media_frames_out_total 0"));

@@ -7,10 +7,12 @@
 
 #include "calllog.h"
 
-/* The queue's bound: past either, a line is dropped (counted, reported on stderr). 1024
- * lines is several seconds of a busy helper's logging (calls log a few lines per second). */
-#define LOGQ_MAX_LINES 1024
-#define LOGQ_MAX_BYTES (1024 * 1024)
+/* The queue's bound: past either, a line is dropped (counted in /metrics, reported on
+ * stderr). It only fills when the disk stalls: calls log a few lines a second, but a burst
+ * (thousands of calls starting or ending at once, each with two or three lines of ~200
+ * bytes) must fit whole, so the bound is in the tens of thousands of lines; 8 MiB at most. */
+#define LOGQ_MAX_LINES 65536
+#define LOGQ_MAX_BYTES (8 * 1024 * 1024)
 
 /* Start the writer thread (signals blocked in it). 0, or -1 (then lines are written
  * synchronously, as before any start). */

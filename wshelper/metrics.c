@@ -98,6 +98,9 @@ long wsmetrics_render(const struct wsmetrics *m, char *out, size_t cap)
 	one(&o, "callpipe_ws_idle_connections_shed_total", "counter",
 	    "Connections closed before sending a request, to keep descriptors for calls.",
 	    m->idle_shed);
+	one(&o, "callpipe_ws_log_lines_dropped_total", "counter",
+	    "Call-log lines dropped because the writer's queue was full (a stalled disk).",
+	    m->log_lines_dropped);
 
 	put(&o, "# HELP callpipe_ws_handshake_rejections_total WebSocket upgrades refused, "
 		"by reason.\n# TYPE callpipe_ws_handshake_rejections_total counter\n");

@@ -53,6 +53,8 @@ struct wsmetrics {
 	unsigned long long memory_max;
 	/* connections closed before their request, oldest first, to keep descriptors free */
 	unsigned long long idle_shed;
+	/* call-log lines dropped because the writer thread's queue was full (logq) */
+	unsigned long long log_lines_dropped;
 };
 
 /* Label value of a reason or kind ("path", "sequence_gap"…). */

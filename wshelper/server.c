@@ -15,6 +15,7 @@
 #include "config.h"
 #include "logesc.h"
 #include "ratelimit.h"
+#include "logq.h"
 #include "metrics.h"
 #include "mode.h"
 #include "upgrade.h"
@@ -347,7 +348,10 @@ static int http_request(struct wsserver *s, struct lws *wsi, const char *uri)
 				: http_text(s, wsi, HTTP_STATUS_OK, NULL, "ok\n", head);
 	} else {
 		char text[WSMETRICS_TEXT_MAX];
-		long n = wsmetrics_render(&s->metrics, text, sizeof(text));
+		long n;
+
+		s->metrics.log_lines_dropped = logq_dropped();
+		n = wsmetrics_render(&s->metrics, text, sizeof(text));
 
 		r = n < 0 ? http_text(s, wsi, HTTP_STATUS_INTERNAL_SERVER_ERROR, NULL,
 				      "metrics do not fit\n", head)

@@ -151,7 +151,8 @@ def signed_call(a):
     started with the TwiML's Parameters (whatever they are: a token binding the stream to
     its call travels that way). Returns (peer, call_sid, stream_sid)."""
     sid = "CA" + os.urandom(16).hex()
-    pairs = [("CallSid", sid), ("AccountSid", "AC" + os.urandom(16).hex()), ("From", "+15551234567"),
+    acc = "AC" + os.urandom(16).hex()
+    pairs = [("CallSid", sid), ("AccountSid", acc), ("From", "+15551234567"),
              ("To", "+15557654321"), ("CallStatus", "ringing"), ("Direction", "inbound")]
     body = urllib.parse.urlencode(pairs)
     pub = a.public_url.rstrip("/")
@@ -185,7 +186,7 @@ def signed_call(a):
     ws.send(frame(OP_TEXT, json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}).encode()))
     ws.send(frame(OP_TEXT, json.dumps({
         "event": "start", "sequenceNumber": "1", "streamSid": msid,
-        "start": {"accountSid": "AC" + "0" * 32, "streamSid": msid, "callSid": sid,
+        "start": {"accountSid": acc, "streamSid": msid, "callSid": sid,
                   "tracks": ["inbound"], "customParameters": params,
                   "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}}).encode()))
     return ws, sid, msid
@@ -226,14 +227,15 @@ def main():
 
     try:
         # --- upgrades ---------------------------------------------------------------------
-        if c in ("upgrade", "no-key", "version-8", "big-header", "big-key"):
+        if c in ("upgrade", "no-key", "version-8", "big-header", "big-key", "big-sig"):
             p = Peer(a.port)
             extra = ""
             if c == "big-header":
                 extra = "X-Filler: " + "a" * (a.n or 6000) + "\r\n"
             if c == "big-key":
                 extra = "Sec-WebSocket-Extensions: " + "x" * 3000 + "\r\n"
-            p.send(upgrade_request("127.0.0.1", a.path, a.sig, key=(c != "no-key"),
+            sig = "A" * (a.n or 6000) if c == "big-sig" else a.sig
+            p.send(upgrade_request("127.0.0.1", a.path, sig, key=(c != "no-key"),
                                    version=("8" if c == "version-8" else "13"), extra=extra))
             try:
                 code, h = p.http_head()

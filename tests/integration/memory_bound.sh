@@ -20,6 +20,8 @@ idle_seconds = 30
 ${MEM_WS_CONF-max_memory = $MAXMEM}" || { finish; exit 1; }
 BASE=http://127.0.0.1:$HTTP_PORT
 SIG=$("$SIM" sign "ws://127.0.0.1:$HTTP_PORT/ws/twilio-media" --auth-token "$TOKEN")
+# the stream token binding a raw client's start to CALLSID (its AccountSid is AC1)
+tok() { "$SIM" stream-token --auth-token "$TOKEN" --call-sid "$1" --account-sid AC1; }
 WSLOG=$RUN_DIR/logs/callpipe-ws.log
 metric() { curl -s --max-time 5 "http://127.0.0.1:$WS_PORT/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 wspid=$(awk '$2 == "callpipe-ws" {print $1}' "$RUN_DIR/pids")
@@ -38,7 +40,7 @@ rss0=$(rss_kb)
 SSID=CA$(hex32)
 trap "" PIPE   # the staller may be gone when it is told to go on
 mkfifo "$RUN_DIR/go"
-$RAW stall --port "$HTTP_PORT" --metrics-port "$WS_PORT" --sig "$SIG" --call-sid "$SSID" \
+$RAW stall --port "$HTTP_PORT" --metrics-port "$WS_PORT" --sig "$SIG" --call-sid "$SSID" --stream-token "$(tok "$SSID")" \
 	--until $((HIGH + 16384)) < "$RUN_DIR/go" > "$RUN_DIR/stall.out" 2>&1 &
 stallpid=$!
 exec 7> "$RUN_DIR/go"

@@ -16,6 +16,8 @@ idle_seconds = 30
 ${EDGE_WS_CONF-start_seconds = 3}" || { finish; exit 1; }
 BASE=http://127.0.0.1:$HTTP_PORT
 SIG=$("$SIM" sign "ws://127.0.0.1:$HTTP_PORT/ws/twilio-media" --auth-token "$TOKEN")
+# the stream token binding a raw client's start to CALLSID (its AccountSid is AC1)
+tok() { "$SIM" stream-token --auth-token "$TOKEN" --call-sid "$1" --account-sid AC1; }
 WSLOG=$RUN_DIR/logs/callpipe-ws.log
 metric() { curl -s --max-time 5 "http://127.0.0.1:$WS_PORT/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 up() { timeout 20 $RAW upgrade --sig "$SIG" "$@"; }
@@ -46,7 +48,7 @@ expect_eq "the helper is still up" "$(curl -s "http://127.0.0.1:$WS_PORT/healthz
 frame_case() { # KIND WANT-CODE WANT-CLOSED-BY WANT-LOGGED-CODE [PORT]
 	local sid=CA$(hex32) got port=${5:-$HTTP_PORT} where=apache
 	[ "$port" = "$WS_PORT" ] && where=helper
-	got=$(timeout 20 $RAW frame --port $port --sig "$SIG" --call-sid "$sid" --kind "$1")
+	got=$(timeout 20 $RAW frame --port $port --sig "$SIG" --call-sid "$sid" --stream-token "$(tok "$sid")" --kind "$1")
 	expect_eq "$where: $1 frame: close $2" "$got" "$2"
 	wait_until 5 grep -q ' ws ws_done' "$LOG_DIR/$sid.log"
 	expect_match "$where: $1 frame: ws_done close_code=$4 closed_by=$3" "$(cat "$LOG_DIR/$sid.log" 2>/dev/null)" \
@@ -71,7 +73,7 @@ expect_match "the helper names the violation (close code 5000)" "$(cat "$WSLOG")
 # --- DTMF outside 0-9*#A-D: refused, counted, never logged raw -------------------------------
 inv_before=$(metric 'callpipe_ws_protocol_errors_total{kind="invalid"}')
 sid=CA$(hex32)
-timeout 20 $RAW frame --port $HTTP_PORT --sig "$SIG" --call-sid "$sid" --kind dtmf >/dev/null
+timeout 20 $RAW frame --port $HTTP_PORT --sig "$SIG" --call-sid "$sid" --stream-token "$(tok "$sid")" --kind dtmf >/dev/null
 wait_until 5 grep -q ' ws ws_done' "$LOG_DIR/$sid.log"
 log=$(cat "$LOG_DIR/$sid.log" 2>/dev/null)
 expect_nomatch "a DTMF digit 'X<U+202E>' never reaches the call log" "$log" ' ws ws_dtmf '

@@ -92,10 +92,13 @@ def text(obj):
     return frame(1, json.dumps(obj).encode())
 
 
-def start_msg(call_sid):
+def start_msg(call_sid, token=None):
+    """A start for CALL_SID (AccountSid AC1), carrying TOKEN as customParameters.callpipe_token
+    when given (the stream binding: make it with `callpipe-sim stream-token --account-sid AC1`)."""
+    params = {"callpipe_token": token} if token else {}
     return {"event": "start", "sequenceNumber": "1", "streamSid": SID_MZ,
             "start": {"accountSid": "AC1", "streamSid": SID_MZ, "callSid": call_sid,
-                      "tracks": ["inbound"], "customParameters": {},
+                      "tracks": ["inbound"], "customParameters": params,
                       "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000,
                                       "channels": 1}}}
 
@@ -159,7 +162,7 @@ def cmd_frame(a):
         return
     s, rest = conn
     s.sendall(text({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
-    s.sendall(text(start_msg(a.call_sid)))
+    s.sendall(text(start_msg(a.call_sid, a.stream_token)))
     s.sendall(BAD[a.kind]())
     print(wait_close(Reader(s, rest), 10))
 
@@ -184,7 +187,7 @@ def cmd_stall(a):
     # (no SO_RCVBUF shrinking: set after connect it makes the kernel drop segments, and TCP's
     # retransmit backoff then stalls both directions for seconds)
     s.sendall(text({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
-    s.sendall(text(start_msg(a.call_sid)))
+    s.sendall(text(start_msg(a.call_sid, a.stream_token)))
     state = {"seq": 2, "peak": 0, "broken": False, "blocked": False}
     deadline = time.time() + 60
 
@@ -280,12 +283,14 @@ def main():
     f.add_argument("--port", type=int, required=True)
     f.add_argument("--sig")
     f.add_argument("--call-sid", required=True)
+    f.add_argument("--stream-token")
     f.add_argument("--kind", choices=sorted(BAD), required=True)
     st = sub.add_parser("stall")
     st.add_argument("--port", type=int, required=True)
     st.add_argument("--metrics-port", type=int, required=True)
     st.add_argument("--sig")
     st.add_argument("--call-sid", required=True)
+    st.add_argument("--stream-token")
     st.add_argument("--burst", type=int, default=20)
     st.add_argument("--until", type=int, required=True)
     i = sub.add_parser("idle")

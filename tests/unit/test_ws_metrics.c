@@ -48,6 +48,7 @@ int main(void)
 	m.memory_bytes = 123456;
 	m.memory_max = 268435456;
 	m.idle_shed = 7;
+	m.log_lines_dropped = 11;
 	n = wsmetrics_render(&m, text, sizeof(text));
 	CHECK(n > 0 && (size_t)n == strlen(text));
 	CHECK(text[n - 1] == '\n');
@@ -64,6 +65,7 @@ int main(void)
 	CHECK(has("# TYPE callpipe_ws_memory_bytes gauge"));
 	CHECK(has("callpipe_ws_memory_bytes 123456"));
 	CHECK(has("callpipe_ws_memory_max_bytes 268435456"));
+	CHECK(has("callpipe_ws_log_lines_dropped_total 11"));
 	CHECK(has("callpipe_ws_idle_connections_shed_total 7"));
 	CHECK(has("callpipe_ws_calls_total 17"));
 	CHECK(has("callpipe_ws_media_frames_in_total 1000"));

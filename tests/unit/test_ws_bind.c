@@ -15,49 +15,16 @@
 #include "metrics.h"
 #include "mode.h"
 #include "streamtok.h"
+#include "ws_fake.h"
 
-#define PRE 16
+#define PRE FAKE_PRE
 #define SID_MZ "MZ0123456789abcdef0123456789abcdef"
 #define AS "AC0123456789abcdef0123456789abcdef"
-
-struct fake {
-	int want;
-	int64_t timer;
-};
 
 static struct config cfg;
 static struct wsmetrics met;
 
-static void f_want(void *ctx)
-{
-	((struct fake *)ctx)->want++;
-}
-
-static void f_timer(void *ctx, int64_t us)
-{
-	((struct fake *)ctx)->timer = us;
-}
-
-static int f_write(void *ctx, unsigned char *buf, size_t len)
-{
-	(void)ctx;
-	(void)buf;
-	(void)len;
-	return 0;
-}
-
-static const struct call_io io = { f_want, f_timer, f_write, NULL };
 static const struct call_conn conn = { "/ws/twilio-media", "", "127.0.0.1", "" };
-
-static int pump(struct call *c, struct fake *f)
-{
-	while (f->want > 0) {
-		f->want--;
-		if (call_on_writable(c) < 0)
-			return -1;
-	}
-	return 0;
-}
 
 /* Open a call and send connected + a start for CS/ACCOUNT with customParameters PARAMS. */
 static struct call *open_start(struct call_env *env, struct fake *f, const char *cs,
@@ -107,12 +74,12 @@ static char *slurp_log(const char *cs)
 /* A start refused as unbound: closed 1008 with the binding reason, no log file for CS. */
 static int refused(struct call_env *env, const char *cs, const char *account, const char *params)
 {
-	struct fake f = { 0, -1 };
+	struct fake f = fake_init(0);
 	struct call *c = open_start(env, &f, cs, account, params);
 	const char *reason;
 	int code, ok;
 
-	ok = pump(c, &f) == -1;
+	ok = fake_pump(c, &f) == -1;
 	call_close_status(c, &code, &reason);
 	ok &= code == 1008 && strcmp(reason, "stream not bound to a signed call") == 0;
 	ok &= call_sid(c)[0] == '\0';
@@ -131,7 +98,7 @@ int main(void)
 	char dir[] = "/tmp/test_ws_bind.XXXXXX", err[128], tok[STREAMTOK_MAX + 1];
 	char params[STREAMTOK_MAX + 200], cs[40], cs2[40];
 	struct call_env *env;
-	struct fake f1 = { 0, -1 };
+	struct fake f1 = fake_init(0);
 	struct call *c1;
 	time_t now = time(NULL);
 	char *log;
@@ -142,7 +109,7 @@ int main(void)
 	snprintf(cfg.auth_token, sizeof(cfg.auth_token), "tok-secret");
 	cfg.validate = 1;
 	memset(&met, 0, sizeof(met));
-	env = call_env_new(&cfg, &mode_echo, &met, &io, PRE, err, sizeof(err));
+	env = call_env_new(&cfg, &mode_echo, &met, &fake_io, PRE, err, sizeof(err));
 	CHECK(env != NULL);
 	if (!env)
 		return check_done();
@@ -176,7 +143,7 @@ int main(void)
 	snprintf(params, sizeof(params), "\"mode\":\"echo\",\"callpipe_token\":\"%s\","
 		 "\"From\":\"+15551234567\"", tok);
 	c1 = open_start(env, &f1, cs, AS, params);
-	CHECK(pump(c1, &f1) == 0);
+	CHECK(fake_pump(c1, &f1) == 0);
 	CHECK(strcmp(call_sid(c1), cs) == 0);
 	CHECK_MSG(log_exists(cs), "valid token: the call opens and its log exists");
 	log = slurp_log(cs);
@@ -187,7 +154,7 @@ int main(void)
 
 	/* a second stream with the same CallSid and a valid token while the first is open */
 	{
-		struct fake f2 = { 0, -1 };
+		struct fake f2 = fake_init(0);
 		struct call *c2 = open_start(env, &f2, cs, AS, params);
 		const char *reason;
 		int code;
@@ -196,7 +163,7 @@ int main(void)
 
 		snprintf(p, sizeof(p), "%s/%s.log", cfg.log_dir, cs);
 		CHECK(stat(p, &st1) == 0);
-		CHECK(pump(c2, &f2) == -1);
+		CHECK(fake_pump(c2, &f2) == -1);
 		call_close_status(c2, &code, &reason);
 		CHECK_MSG(code == 1008, "second stream for an open CallSid: 1008");
 		CHECK(met.errors[WSERR_UNBOUND_STREAM] == 8);
@@ -209,35 +176,35 @@ int main(void)
 		const char stop[] = "{\"event\":\"stop\",\"sequenceNumber\":\"2\",\"stop\":"
 				    "{\"accountSid\":\"" AS "\",\"callSid\":\"CA\"},"
 				    "\"streamSid\":\"" SID_MZ "\"}";
-		struct fake f3 = { 0, -1 };
+		struct fake f3 = fake_init(0);
 		struct call *c3;
 
 		call_on_rx(c1, stop, strlen(stop), 1, 1, 0);
 		c3 = open_start(env, &f3, cs, AS, params);
-		CHECK_MSG(pump(c3, &f3) == 0 && strcmp(call_sid(c3), cs) == 0,
+		CHECK_MSG(fake_pump(c3, &f3) == 0 && strcmp(call_sid(c3), cs) == 0,
 			  "after the first stream's stop, a new stream of the CallSid is accepted");
 		call_done(c3);
 	}
-	pump(c1, &f1);
+	fake_pump(c1, &f1);
 	call_done(c1);
 
 	/* validate = no: no token needed (the duplicate rule still holds) */
 	cfg.validate = 0;
 	{
-		struct fake f4 = { 0, -1 };
+		struct fake f4 = fake_init(0);
 		struct call *c4;
 
 		hexsid(cs2, "CA", 3);
 		c4 = open_start(env, &f4, cs2, AS, "");
-		CHECK_MSG(pump(c4, &f4) == 0 && strcmp(call_sid(c4), cs2) == 0,
+		CHECK_MSG(fake_pump(c4, &f4) == 0 && strcmp(call_sid(c4), cs2) == 0,
 			  "validate=no: a start without a token opens the call");
 		{
-			struct fake f5 = { 0, -1 };
+			struct fake f5 = fake_init(0);
 			struct call *c5 = open_start(env, &f5, cs2, AS, "");
 			const char *reason;
 			int code;
 
-			CHECK(pump(c5, &f5) == -1);
+			CHECK(fake_pump(c5, &f5) == -1);
 			call_close_status(c5, &code, &reason);
 			CHECK_MSG(code == 1008 && call_sid(c5)[0] == '\0',
 				  "validate=no: a second open stream of the CallSid: 1008");

@@ -14,77 +14,15 @@
 #include "metrics.h"
 #include "mode.h"
 #include "twmsg.h"
+#include "ws_fake.h"
 
-#define PRE 16
-#define MAXOUT 256
+#define PRE FAKE_PRE
 #define SID_MZ "MZ0123456789abcdef0123456789abcdef"
 
-struct fake {
-	int want;            /* writable requests not yet served */
-	int64_t timer;       /* last timer asked for, -1 none */
-	size_t nout;
-	char *out[MAXOUT];   /* messages written, NUL-terminated copies */
-	int fail_write;
-};
-
-static int64_t clock_us = 1000000;
 static struct config cfg;
 static struct wsmetrics met;
 static struct twmsg pm;       /* for parsing what the call wrote */
 static uint8_t pbuf[4096];
-
-static void f_want(void *ctx)
-{
-	((struct fake *)ctx)->want++;
-}
-
-static void f_timer(void *ctx, int64_t us)
-{
-	((struct fake *)ctx)->timer = us;
-}
-
-static int f_write(void *ctx, unsigned char *buf, size_t len)
-{
-	struct fake *f = ctx;
-
-	memset(buf - PRE, 0xaa, PRE);   /* the headroom is ours to use (ASan checks) */
-	if (f->fail_write)
-		return -1;
-	if (f->nout < MAXOUT) {
-		f->out[f->nout] = malloc(len + 1);
-		memcpy(f->out[f->nout], buf, len);
-		f->out[f->nout++][len] = '\0';
-	}
-	return 0;
-}
-
-static int64_t f_now(void)
-{
-	return clock_us;
-}
-
-static const struct call_io io = { f_want, f_timer, f_write, f_now };
-
-static void fake_reset(struct fake *f)
-{
-	size_t i;
-
-	for (i = 0; i < f->nout; i++)
-		free(f->out[i]);
-	memset(f, 0, sizeof(*f));
-	f->timer = -1;
-}
-
-/* Serve writable requests like lws would; -1 once the call asks to close. */
-static int pump(struct call *c, struct fake *f)
-{
-	while (f->want > 0) {
-		f->want--;
-		if (call_on_writable(c) < 0)
-			return -1;
-	}
-	return 0;
-}
 
 static void rx(struct call *c, const char *text)
 {
@@ -175,7 +113,7 @@ static const char *event_of(const char *text)
 static void test_echo(struct call_env *env)
 {
 	struct call_conn conn = { "/ws/twilio-media", "audio.twilio.com", "127.0.0.1", "" };
-	struct fake f = { .timer = -1 };
+	struct fake f = fake_init(1);
 	struct call *c;
 	int order_ok = 1, code;
 	const char *reason;
@@ -193,7 +131,7 @@ static void test_echo(struct call_env *env)
 	CHECK_STR(call_stream_sid(c), SID_MZ);
 	for (i = 0; i < 12; i++)
 		media(c, i + 2, (uint8_t)i, 159);
-	CHECK(pump(c, &f) == 0);
+	CHECK(fake_pump(c, &f) == 0);
 	/* clear, m1..m5, mark echo-1, m6..m10, mark echo-2, m11, m12 */
 	CHECK(f.nout == 15);
 	CHECK_STR(event_of(f.out[0]), "clear");
@@ -223,7 +161,7 @@ static void test_echo(struct call_env *env)
 	media(c, 16, 0x55, 3);
 	rx(c, "{\"event\":\"stop\",\"sequenceNumber\":\"17\",\"streamSid\":\"" SID_MZ "\"}");
 	/* stop closes after flushing: the last echo goes out, then the close */
-	CHECK(pump(c, &f) == -1);
+	CHECK(fake_pump(c, &f) == -1);
 	CHECK(f.nout == 16 && !strcmp(event_of(f.out[15]), "media"));
 	call_close_status(c, &code, &reason);
 	CHECK(code == 1000);
@@ -248,7 +186,7 @@ static void test_echo(struct call_env *env)
 static void test_errors_once(struct call_env *env)
 {
 	struct call_conn conn = { "/ws/twilio-media/", "", "10.0.0.1", "203.0.113.9" };
-	struct fake f = { .timer = -1 };
+	struct fake f = fake_init(1);
 	struct call *c;
 	int i;
 
@@ -282,7 +220,7 @@ static void test_errors_once(struct call_env *env)
 	/* an unknown mode falls back to the default, and the call goes on */
 	CHECK(log_count("ws_start", "mode=echo") == 1);
 	media(c, 2, 9, 6);
-	CHECK(pump(c, &f) == 0);
+	CHECK(fake_pump(c, &f) == 0);
 	CHECK(f.nout == 2 && !strcmp(event_of(f.out[1]), "media") && pm.payload_len == 6);
 	/* gaps: 2 then 5 is one gap; a bad message keeps its number (6), so 7 is no gap */
 	media(c, 5, 1, 3);
@@ -302,7 +240,7 @@ static void test_fragments(struct call_env *env)
 {
 	struct call_conn conn = { "/ws/twilio-media", "", "127.0.0.1", "" };
 	char m[1024], big[2048];
-	struct fake f = { .timer = -1 };
+	struct fake f = fake_init(1);
 	struct call *c;
 	size_t n;
 	int code;
@@ -324,7 +262,7 @@ static void test_fragments(struct call_env *env)
 			     "{\"payload\":\"AAEC\"}}");
 	call_on_rx(c, m, 5, 1, 0, 0);
 	call_on_rx(c, m + 5, n - 5, 0, 1, 0);
-	CHECK(pump(c, &f) == 0 && f.nout == 2 && !strcmp(event_of(f.out[1]), "media") &&
+	CHECK(fake_pump(c, &f) == 0 && f.nout == 2 && !strcmp(event_of(f.out[1]), "media") &&
 	      pm.payload_len == 3 && pm.payload[2] == 2);
 	CHECK(met.errors[WSERR_JSON] == 0);
 
@@ -336,7 +274,7 @@ static void test_fragments(struct call_env *env)
 	call_on_rx(c, big, 10, 0, 1, 0);
 	media(c, 3, 1, 3);
 	CHECK(met.frames_in == 1);
-	CHECK(pump(c, &f) == -1);
+	CHECK(fake_pump(c, &f) == -1);
 	call_close_status(c, &code, &reason);
 	CHECK(code == 1009);
 	CHECK_STR(reason, "message too big");
@@ -348,7 +286,7 @@ static void test_fragments(struct call_env *env)
 	c = call_new(env, &f, &conn);
 	call_on_rx(c, big, cfg.max_message + 1 <= sizeof(big) ? cfg.max_message + 1 : sizeof(big),
 		   1, 1, 0);
-	CHECK(pump(c, &f) == -1);
+	CHECK(fake_pump(c, &f) == -1);
 	call_close_status(c, &code, &reason);
 	CHECK(code == 1009);
 	call_done(c);
@@ -362,7 +300,7 @@ static void test_bad_callsid(struct call_env *env)
 		"CA0123456789abcdef0123456789abcdeg", "XX0123456789abcdef0123456789abcdef" };
 	int before = files_in_log_dir(), code, ok = 1;
 	const char *reason;
-	struct fake f = { .timer = -1 };
+	struct fake f = fake_init(1);
 	char m[512];
 	size_t i;
 
@@ -376,7 +314,7 @@ static void test_bad_callsid(struct call_env *env)
 			 "\"streamSid\":\"MZ1\"},\"streamSid\":\"MZ1\"}", sids[i]);
 		rx(c, m);
 		ok &= call_sid(c)[0] == '\0';
-		ok &= pump(c, &f) == -1;
+		ok &= fake_pump(c, &f) == -1;
 		call_close_status(c, &code, &reason);
 		ok &= code == 1008 && !strcmp(reason, "invalid callSid");
 		call_done(c);
@@ -393,7 +331,7 @@ static void test_idle_and_queue(struct call_env *env)
 	int64_t idle = (int64_t)cfg.idle_seconds * 1000000;
 	uint8_t frame[160];
 	const char *reason;
-	struct fake f = { .timer = -1 };
+	struct fake f = fake_init(1);
 	struct call *c;
 	int code, i, r = 0;
 
@@ -401,16 +339,16 @@ static void test_idle_and_queue(struct call_env *env)
 	memset(&met, 0, sizeof(met));
 	c = call_new(env, &f, &conn);
 	start(c, NULL);
-	clock_us += idle - 1000000;
+	fake_clock_us += idle - 1000000;
 	media(c, 2, 1, 3);                 /* activity 1 s before the deadline */
-	clock_us += 1000000;
+	fake_clock_us += 1000000;
 	CHECK(call_on_timer(c) == 0);      /* not idle: re-armed for the rest */
 	CHECK(f.timer == idle - 1000000);
 	CHECK(met.errors[WSERR_IDLE] == 0);
-	clock_us += idle;
+	fake_clock_us += idle;
 	CHECK(call_on_timer(c) == 0);
 	CHECK(met.errors[WSERR_IDLE] == 1);
-	CHECK(pump(c, &f) == -1);          /* queued echo is dropped, close now */
+	CHECK(fake_pump(c, &f) == -1);          /* queued echo is dropped, close now */
 	call_close_status(c, &code, &reason);
 	CHECK(code == 1000);
 	CHECK_STR(reason, "idle timeout");
@@ -427,7 +365,7 @@ static void test_idle_and_queue(struct call_env *env)
 	CHECK(r == -1 && i > 5);   /* max_queue_bytes 4096 holds some 370-byte messages */
 	CHECK(met.errors[WSERR_QUEUE_FULL] == 1);
 	CHECK(call_send_mark(c, "x") == -1 && call_send_clear(c) == -1);
-	CHECK(pump(c, &f) == -1 && f.nout == 0);
+	CHECK(fake_pump(c, &f) == -1 && f.nout == 0);
 	call_close_status(c, &code, &reason);
 	CHECK(code == 1011);
 	call_done(c);
@@ -439,7 +377,7 @@ static void test_idle_and_queue(struct call_env *env)
 	start(c, NULL);
 	media(c, 2, 1, 3);
 	f.fail_write = 1;
-	CHECK(pump(c, &f) == -1);
+	CHECK(fake_pump(c, &f) == -1);
 	call_done(c);
 	CHECK(log_count("ws_done", "close_code=1006") == 1);
 	fake_reset(&f);
@@ -454,7 +392,7 @@ static void test_close_handoff(struct call_env *env)
 	struct call_conn conn = { "/ws/twilio-media", "", "127.0.0.1", "" };
 	uint8_t frame[160];
 	const char *reason;
-	struct fake f = { .timer = -1 };
+	struct fake f = fake_init(1);
 	struct call *c;
 	int code, i;
 
@@ -466,7 +404,7 @@ static void test_close_handoff(struct call_env *env)
 	call_close(c, 1008, "policy", 0);
 	CHECK(f.timer == 5000000);         /* until the close is handed over: 5 s */
 	CHECK(call_has_output(c) == 1);
-	CHECK(pump(c, &f) == -1);
+	CHECK(fake_pump(c, &f) == -1);
 	CHECK(f.nout == 0);                /* not flushed: the queued clear and echo dropped */
 	CHECK(f.timer == 2000000);         /* then 2 s for the peer's close frame */
 	CHECK(call_has_output(c) == 0);
@@ -490,7 +428,7 @@ static void test_close_handoff(struct call_env *env)
 	start(c, NULL);
 	media(c, 2, 7, 3);
 	rx(c, "{\"event\":\"stop\",\"sequenceNumber\":\"3\",\"streamSid\":\"" SID_MZ "\"}");
-	CHECK(pump(c, &f) == -1 && f.nout == 2);   /* clear and the echo, then the close */
+	CHECK(fake_pump(c, &f) == -1 && f.nout == 2);   /* clear and the echo, then the close */
 	CHECK(call_on_writable(c) == 0 && f.nout == 2);
 	call_on_peer_close(c, 1000, "ok", 2);
 	call_done(c);
@@ -518,7 +456,7 @@ static void test_close_handoff(struct call_env *env)
 	start(c, NULL);
 	media(c, 2, 1, 3);
 	f.fail_write = 1;
-	CHECK(pump(c, &f) == -1);
+	CHECK(fake_pump(c, &f) == -1);
 	CHECK(call_on_writable(c) == 0 && call_has_output(c) == 0);
 	call_done(c);
 	CHECK(log_count("ws_done", "close_code=1006") == 1);
@@ -560,7 +498,7 @@ static void plumb_wake(void *arg)
 static void test_agent_plumbing(void)
 {
 	struct call_conn conn = { "/ws/twilio-media", "", "127.0.0.1", "" };
-	struct fake f = { .timer = -1 };
+	struct fake f = fake_init(1);
 	struct call_env *env;
 	struct call *c;
 	char err[128];
@@ -572,7 +510,7 @@ static void test_agent_plumbing(void)
 	fake_reset(&f);
 	memset(&met, 0, sizeof(met));
 	memset(frame, 0xff, sizeof(frame));
-	env = call_env_new(&cfg, &mode_plumb, &met, &io, PRE, err, sizeof(err));
+	env = call_env_new(&cfg, &mode_plumb, &met, &fake_io, PRE, err, sizeof(err));
 	CHECK(env != NULL);
 	if (!env)
 		return;
@@ -581,7 +519,7 @@ static void test_agent_plumbing(void)
 	id = call_id(c);
 	CHECK(id != 0 && call_env_find(env, id) == c && call_env_find(env, id + 1) == NULL);
 	CHECK(call_flush_media(c) == 0);   /* nothing queued: just the clear */
-	CHECK(pump(c, &f) == 0 && f.nout == 1 && !strcmp(event_of(f.out[0]), "clear"));
+	CHECK(fake_pump(c, &f) == 0 && f.nout == 1 && !strcmp(event_of(f.out[0]), "clear"));
 
 	for (i = 0; i < 5; i++)
 		call_send_media(c, frame, sizeof(frame));
@@ -591,7 +529,7 @@ static void test_agent_plumbing(void)
 	CHECK(call_media_queued(c) == 8);
 	CHECK(call_flush_media(c) == 8);
 	CHECK(call_media_queued(c) == 0);
-	CHECK(pump(c, &f) == 0);
+	CHECK(fake_pump(c, &f) == 0);
 	CHECK_MSG(f.nout == 3 && !strcmp(event_of(f.out[1]), "clear") &&
 		  !strcmp(event_of(f.out[2]), "mark") && !strcmp(pm.mark_name, "say-1"),
 		  "flush: the clear leaves before the queued mark, no media after it");
@@ -610,14 +548,14 @@ static void test_agent_plumbing(void)
 
 	call_set_mode_timer(c, 500000);
 	CHECK(f.timer == 500000);   /* the mode's timer is sooner than the idle one */
-	clock_us += 500000;
+	fake_clock_us += 500000;
 	CHECK(call_on_timer(c) == 0);
 	CHECK(plumb_timers == 1);
 	CHECK(f.timer == idle - 500000);   /* back to the idle deadline */
 	call_set_mode_timer(c, 2 * idle);
 	CHECK(f.timer == idle - 500000);   /* a later mode timer leaves idle first */
 	call_set_mode_timer(c, -1);
-	clock_us += idle - 500000;
+	fake_clock_us += idle - 500000;
 	CHECK(call_on_timer(c) == 0 && plumb_timers == 1);   /* cancelled: only idle */
 
 	call_env_set_waker(env, plumb_wake, NULL);
@@ -642,7 +580,7 @@ static void test_env_free(void)
 	fake_reset(&f1);
 	fake_reset(&f2);
 	memset(&met, 0, sizeof(met));
-	env = call_env_new(&cfg, &mode_echo, &met, &io, PRE, err, sizeof(err));
+	env = call_env_new(&cfg, &mode_echo, &met, &fake_io, PRE, err, sizeof(err));
 	CHECK(env != NULL);
 	if (!env)
 		return;
@@ -678,7 +616,7 @@ int main(void)
 	cfg.max_queue_bytes = 4096;
 	cfg.idle_seconds = 30;
 	CHECK(mode_find("echo") == &mode_echo && mode_find("nope") == NULL);
-	env = call_env_new(&cfg, &mode_echo, &met, &io, PRE, err, sizeof(err));
+	env = call_env_new(&cfg, &mode_echo, &met, &fake_io, PRE, err, sizeof(err));
 	CHECK(env != NULL);
 	if (!env)
 		return check_done();

@@ -11,44 +11,14 @@
 #include "config.h"
 #include "metrics.h"
 #include "mode.h"
+#include "ws_fake.h"
 
-#define PRE 16
+#define PRE FAKE_PRE
 #define SID_MZ "MZ0123456789abcdef0123456789abcdef"
 
-struct fake {
-	int want;
-	int64_t timer;
-	size_t nout;
-};
-
-static int64_t clock_us = 1000000;
 static struct config cfg;
 static struct wsmetrics met;
 
-static void f_want(void *ctx)
-{
-	((struct fake *)ctx)->want++;
-}
-
-static void f_timer(void *ctx, int64_t us)
-{
-	((struct fake *)ctx)->timer = us;
-}
-
-static int f_write(void *ctx, unsigned char *buf, size_t len)
-{
-	(void)buf;
-	(void)len;
-	((struct fake *)ctx)->nout++;
-	return 0;
-}
-
-static int64_t f_now(void)
-{
-	return clock_us;
-}
-
-static const struct call_io io = { f_want, f_timer, f_write, f_now };
 static const struct call_conn conn = { "/ws/twilio-media", "", "127.0.0.1", "" };
 
 static void rx(struct call *c, const char *text)
@@ -79,19 +49,9 @@ static int push(struct call *c, int n)
 	return i;
 }
 
-/* Write what is queued, like lws would with a reader that reads. */
-static void drain(struct call *c, struct fake *f)
-{
-	while (f->want > 0) {
-		f->want--;
-		if (call_on_writable(c) < 0)
-			break;
-	}
-}
-
 static void test_accounting(void)
 {
-	struct fake fa = { 0, -1, 0 }, fb = { 0, -1, 0 }, fc = { 0, -1, 0 };
+	struct fake fa = fake_init(0), fb = fake_init(0), fc = fake_init(0);
 	struct call_env *env;
 	struct call *a, *b, *c;
 	int code, pushed;
@@ -100,7 +60,7 @@ static void test_accounting(void)
 	size_t per, before;
 
 	memset(&met, 0, sizeof(met));
-	env = call_env_new(&cfg, &mode_echo, &met, &io, PRE, err, sizeof(err));
+	env = call_env_new(&cfg, &mode_echo, &met, &fake_io, PRE, err, sizeof(err));
 	CHECK(env != NULL);
 	if (!env)
 		return;
@@ -109,8 +69,8 @@ static void test_accounting(void)
 	b = call_new(env, &fb, &conn);
 	start(a);
 	start(b);
-	drain(a, &fa);   /* the clear each start queued */
-	drain(b, &fb);
+	(void)fake_pump(a, &fa);   /* the clear each start queued */
+	(void)fake_pump(b, &fb);
 	CHECK(call_env_memory(env) == 0 && met.memory_bytes == 0);
 
 	/* one message: its whole allocation (entry, headroom, JSON) is accounted, and given
@@ -119,7 +79,7 @@ static void test_accounting(void)
 	per = call_env_memory(env);
 	CHECK(per > 160 * 4 / 3 + PRE && per < 600);
 	CHECK(met.memory_bytes == per);
-	drain(a, &fa);
+	(void)fake_pump(a, &fa);
 	CHECK(call_env_memory(env) == 0);
 
 	/* A reads nothing more; B a little. A push that would pass max_memory closes the
@@ -136,7 +96,7 @@ static void test_accounting(void)
 
 	a = call_new(env, &fa, &conn);
 	start(a);
-	drain(a, &fa);
+	(void)fake_pump(a, &fa);
 	CHECK(push(a, (int)(cfg.max_memory / per) - 3) == (int)(cfg.max_memory / per) - 3);
 	CHECK(call_env_memory_high(env) == 1);   /* past 7/8: new streams get 503 */
 	before = call_env_memory(env);
@@ -151,7 +111,7 @@ static void test_accounting(void)
 	CHECK(call_env_memory_high(env) == 0);
 	CHECK(met.errors[WSERR_MEMORY] == 2);
 	call_done(a);
-	drain(b, &fb);
+	(void)fake_pump(b, &fb);
 	CHECK(call_env_memory(env) == 0);
 
 	/* reassembly: the buffer's growth is accounted while a message is open, and given back
@@ -188,7 +148,7 @@ static void test_accounting(void)
 
 static void test_start_deadline(void)
 {
-	struct fake f = { 0, -1, 0 };
+	struct fake f = fake_init(0);
 	struct call_env *env;
 	struct call *c;
 	int code, i;
@@ -196,21 +156,21 @@ static void test_start_deadline(void)
 	char err[128];
 
 	memset(&met, 0, sizeof(met));
-	env = call_env_new(&cfg, &mode_echo, &met, &io, PRE, err, sizeof(err));
+	env = call_env_new(&cfg, &mode_echo, &met, &fake_io, PRE, err, sizeof(err));
 	if (!env)
 		return;
 	c = call_new(env, &f, &conn);
 	CHECK(f.timer == (int64_t)cfg.start_seconds * 1000000);
 	/* "connected" every second resets the idle timer but not the start deadline */
 	for (i = 0; i < cfg.start_seconds - 1; i++) {
-		clock_us += 1000000;
+		fake_clock_us += 1000000;
 		rx(c, "{\"event\":\"connected\",\"protocol\":\"Call\",\"version\":\"1.0.0\"}");
 		CHECK(call_on_timer(c) == 0);
 	}
 	call_close_status(c, &code, &reason);
 	CHECK(code == 1000 && met.errors[WSERR_NO_START] == 0);   /* not yet */
 	CHECK(f.timer == 1000000);   /* re-armed for the rest of the start deadline */
-	clock_us += 1000000;
+	fake_clock_us += 1000000;
 	rx(c, "{\"event\":\"connected\",\"protocol\":\"Call\",\"version\":\"1.0.0\"}");
 	CHECK(call_on_timer(c) == 0);
 	call_close_status(c, &code, &reason);
@@ -222,7 +182,7 @@ static void test_start_deadline(void)
 	/* once started, only the idle timer is left */
 	c = call_new(env, &f, &conn);
 	start(c);
-	clock_us += (int64_t)cfg.start_seconds * 1000000 + 1;
+	fake_clock_us += (int64_t)cfg.start_seconds * 1000000 + 1;
 	CHECK(call_on_timer(c) == 0);
 	call_close_status(c, &code, &reason);
 	CHECK(code == 1000 && reason[0] == '\0');
@@ -245,14 +205,14 @@ static const struct mode_ops mode_probe = {
 
 static void test_on_close_order(void)
 {
-	struct fake f = { 0, -1, 0 };
+	struct fake f = fake_init(0);
 	struct call_env *env;
 	struct call *c;
 	uint64_t id;
 	char err[128];
 
 	memset(&met, 0, sizeof(met));
-	env = call_env_new(&cfg, &mode_probe, &met, &io, PRE, err, sizeof(err));
+	env = call_env_new(&cfg, &mode_probe, &met, &fake_io, PRE, err, sizeof(err));
 	if (!env)
 		return;
 	c = call_new(env, &f, &conn);

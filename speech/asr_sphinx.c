@@ -212,7 +212,12 @@ static void add_warn(struct sdec *d, const char *phrase, const char *why, const 
 			strcat(d->warn, "; ...");
 		return;
 	}
-	snprintf(d->warn + n, sizeof(d->warn) - n, "%s%s", n ? "; " : "", one);
+	/* fits: checked above */
+	if (n) {
+		memcpy(d->warn + n, "; ", 2);
+		n += 2;
+	}
+	memcpy(d->warn + n, one, strlen(one) + 1);
 }
 
 /* One hint phrase as JSGF tokens into OUT: lower-cased words of [a-z0-9'-], sentence

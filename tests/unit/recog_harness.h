@@ -40,6 +40,19 @@ static inline void harness_init(struct harness *h, int workers)
 	h->resq = resq_new(64, harness_wake, h);
 }
 
+/* The pool first (no job runs any more), then R (may be NULL), then the queue: the order
+ * recog_free() needs. */
+static inline void harness_fini_recog(struct harness *h, struct recog *r)
+{
+	pool_free(h->pool);
+	h->pool = NULL;
+	recog_free(r);
+	resq_free(h->resq);
+	h->resq = NULL;
+	pthread_mutex_destroy(&h->mu);
+	pthread_cond_destroy(&h->cond);
+}
+
 static inline void harness_fini(struct harness *h)
 {
 	pool_free(h->pool);

@@ -48,10 +48,7 @@ static struct result *run(const char *command, int timeout_ms, const struct reco
 	if (res)
 		printf("# a=%ld conf=%ld text=\"%s\" reason=\"%s\"\n", res->a, res->b,
 		       (char *)res->data, res->text);
-	pool_free(h.pool);
-	h.pool = NULL;
-	recog_free(r);
-	resq_free(h.resq);
+	harness_fini_recog(&h, r);
 	return res;
 }
 

@@ -17,6 +17,23 @@
 #define TD "/usr/share/pocketsphinx/test/data"
 #define GOFORWARD TD "/goforward.raw"
 
+#if defined(__SANITIZE_ADDRESS__)
+/* sphinxbase 0.8+5prealpha's JSGF parser leaks ~110 bytes when a file does not parse (the
+ * bison error path drops its tokens; broken.gram below does that on purpose): the library's,
+ * so only allocations under jsgf_parse_file are excused, which needs full malloc stacks
+ * (the library has no frame pointers). speech/asr_sphinx.c avoids the parser's other leak. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+	return "fast_unwind_on_malloc=0";
+}
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+	return "leak:jsgf_parse_file\n";
+}
+#endif
+
 static char gdir[64];
 
 static void copy_file(const char *from, const char *to)
@@ -136,7 +153,7 @@ int main(void)
 	       "recog_feed %.0f ns per 20 ms piece\n", (double)ngo / 8000, lat, feed_ns);
 	/* the bound the listening latency goal leaves the recognizer */
 	CHECK(lat < 300);
-	CHECK(feed_ns < 50000);
+	CHECK(feed_ns < 200000);   /* 1 % of the 20 ms the piece lasts, even on a busy machine */
 	result_free(res);
 
 	/* the same audio all at once: the whole decode after the end (the worst case): RTF */
@@ -256,8 +273,26 @@ int main(void)
 		CHECK_STR(res ? (char *)res->data : NULL, "go forward ten meters");
 		result_free(res);
 	}
-	recog_free(r);
-	harness_fini(&h);
+	/* neither hints nor grammar: the language model, loaded now by this decoder only
+	 * (its words on telephone audio are poor: only that an answer comes is checked) */
+	{
+		long before = rss_kb(), after;
+
+		o.hints = NULL;
+		o.grammar = NULL;
+		res = recognize(&h, r, 14, &o, go, ngo, 0, &lat, NULL);
+		after = rss_kb();
+		CHECK(res && res->a == 0 && res->data);
+		printf("# LM loaded on first use: RSS +%ld kB; decode after the end %.0f ms\n",
+		       after - before, lat);
+		CHECK(after - before > 20000);
+		result_free(res);
+		res = recognize(&h, r, 15, &o, go, ngo, 0, &lat, NULL);
+		CHECK(res && res->a == 0);
+		printf("# LM again (loaded): RTF %.3f\n", lat / 1000.0 / ((double)ngo / 8000));
+		result_free(res);
+	}
+	harness_fini_recog(&h, r);
 
 	/* one decoder, three callers at once: they wait their turn, audio buffered, and each
 	 * gets its own answer in full */
@@ -310,9 +345,8 @@ int main(void)
 		}
 		CHECK(seen[0] && seen[1]);
 		CHECK(harness_wait(&h, 300) == NULL);
-		recog_free(r);
 	}
-	harness_fini(&h);
+	harness_fini_recog(&h, r);
 
 	/* a wrong model path is a start-up error */
 	harness_init(&h, 1);

@@ -348,6 +348,26 @@ int main(void)
 	}
 	harness_fini_recog(&h, r);
 
+	/* the pool shut down under an open utterance: feeding says so, the end fails cleanly */
+	harness_init(&h, 1);
+	setup_cfg(&cfg, 1);
+	r = recog_new(&cfg, h.pool, h.resq, err, sizeof(err));
+	CHECK(r != NULL);
+	if (r) {
+		struct recog_opts og = {.hints = "stop"};
+		struct recog_utt *u = recog_begin(r, 5, 50, &og, err, sizeof(err));
+
+		pool_free(h.pool);
+		h.pool = NULL;
+		recog_feed(u, go, 160);   /* its job is refused: the utterance is stopped */
+		CHECK(recog_feed(u, go, 160) == -1);
+		recog_end(u);
+		res = harness_wait(&h, 1000);
+		CHECK(res && res->seq == 50 && res->a == -1 && strstr(res->text, "stopped"));
+		result_free(res);
+	}
+	harness_fini_recog(&h, r);
+
 	/* a wrong model path is a start-up error */
 	harness_init(&h, 1);
 	setup_cfg(&cfg, 1);

@@ -273,6 +273,25 @@ int main(void)
 		CHECK_STR(res ? (char *)res->data : NULL, "go forward ten meters");
 		result_free(res);
 	}
+	/* more hint lists than a decoder keeps (8): the oldest are dropped and remade, and the
+	 * answer stays right (two workers: the utterances land on both decoders) */
+	{
+		static const char *const extra[] = {"yes", "no", "hello", "right", "up", "down",
+						     "one", "two", "three", "four", "yes"};
+		char hints[128];
+		int right = 0;
+
+		for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
+			snprintf(hints, sizeof(hints), "%s, go forward ten meters, turn left", extra[i]);
+			o.hints = hints;
+			o.grammar = NULL;
+			res = recognize(&h, r, 20 + (unsigned)i, &o, go, ngo, 0, NULL, NULL);
+			right += res && res->a == 0 && !strcmp(res->data, "go forward ten meters");
+			result_free(res);
+		}
+		CHECK(right == (int)(sizeof(extra) / sizeof(extra[0])));
+	}
+
 	/* neither hints nor grammar: the language model, loaded now by this decoder only
 	 * (its words on telephone audio are poor: only that an answer comes is checked) */
 	{

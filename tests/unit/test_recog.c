@@ -35,6 +35,16 @@ const char *__lsan_default_suppressions(void)
 #endif
 
 static char gdir[64];
+static _Atomic int blocker_started;
+
+/* A job that holds its worker until pool_free() marks it cancelled. */
+static void block_run(struct pool_job *job, void *ctx)
+{
+	(void)ctx;
+	blocker_started = 1;
+	for (int i = 0; i < 10000 && !job->cancelled; i++)
+		usleep(1000);
+}
 
 static void copy_file(const char *from, const char *to)
 {
@@ -367,7 +377,8 @@ int main(void)
 	}
 	harness_fini_recog(&h, r);
 
-	/* the pool shut down under an open utterance: feeding says so, the end fails cleanly */
+	/* the pool shut down with an utterance's job still queued (the one worker is held by
+	 * another job): feeding says so, and the end gives a failed result, not a hang */
 	harness_init(&h, 1);
 	setup_cfg(&cfg, 1);
 	r = recog_new(&cfg, h.pool, h.resq, err, sizeof(err));
@@ -375,10 +386,15 @@ int main(void)
 	if (r) {
 		struct recog_opts og = {.hints = "stop"};
 		struct recog_utt *u = recog_begin(r, 5, 50, &og, err, sizeof(err));
+		struct pool_job blocker = {.run = block_run};
 
-		pool_free(h.pool);
+		CHECK(pool_submit(h.pool, &blocker) == 0);
+		for (int i = 0; i < 5000 && !blocker_started; i++)
+			usleep(1000);   /* bounded: the worker picks the job up */
+		CHECK(blocker_started);
+		CHECK(recog_feed(u, go, 160) == 0);   /* its job waits behind the blocker */
+		pool_free(h.pool);                    /* drops it: the utterance is stopped */
 		h.pool = NULL;
-		recog_feed(u, go, 160);   /* its job is refused: the utterance is stopped */
 		CHECK(recog_feed(u, go, 160) == -1);
 		recog_end(u);
 		res = harness_wait(&h, 1000);

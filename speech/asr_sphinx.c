@@ -484,6 +484,44 @@ static int sx_feed(void *dec, const int16_t *pcm, size_t n, char *err, size_t er
 	return 0;
 }
 
+/* Speech moves on: a phone lasts ~50-150 ms, and slow speech stays under ~200 ms. A word
+ * whose phones average far longer is the grammar stretched over noise (loud white noise came
+ * out "stop" over 1.7 s, 430 ms a phone, at posterior 1.0, and acoustic scores per frame did
+ * not tell it from speech). 1000 up to DUR_OK_FRAMES a phone, 0 from DUR_BAD_FRAMES. */
+#define DUR_OK_FRAMES 20     /* 10 ms frames */
+#define DUR_BAD_FRAMES 35
+
+static int duration_factor(struct sdec *d)
+{
+	int worst = 1000;
+
+	for (ps_seg_t *sg = ps_seg_iter(d->ps); sg; sg = ps_seg_next(sg)) {
+		const char *w = ps_seg_word(sg);
+		char *pron;
+		int sf = 0, ef = 0, phones = 1, f;
+
+		if (!w || w[0] == '<' || w[0] == '[')   /* silence and fillers may be long */
+			continue;
+		pron = ps_lookup_word(d->ps, w);
+		if (!pron)
+			continue;
+		for (const char *c = pron; *c; c++)
+			phones += *c == ' ';
+		free(pron);
+		ps_seg_frames(sg, &sf, &ef);
+		f = (ef - sf + 1) / phones;
+		if (f >= DUR_BAD_FRAMES)
+			f = 0;
+		else if (f <= DUR_OK_FRAMES)
+			f = 1000;
+		else
+			f = 1000 * (DUR_BAD_FRAMES - f) / (DUR_BAD_FRAMES - DUR_OK_FRAMES);
+		if (f < worst)
+			worst = f;
+	}
+	return worst;
+}
+
 static int sx_finish(void *dec, struct asr_out *out, char *err, size_t errlen)
 {
 	struct sdec *d = dec;
@@ -513,8 +551,12 @@ static int sx_finish(void *dec, struct asr_out *out, char *err, size_t errlen)
 	prob = ps_get_prob(d->ps);
 	if (out->text[0]) {
 		double p = logmath_exp(ps_get_logmath(d->ps), prob);
+		int dur = duration_factor(d);
 
 		out->conf = p <= 0 ? 0 : p >= 1 ? 1000 : (int)(p * 1000 + 0.5);
+		out->conf = out->conf * dur / 1000;
+		if (dur == 0)   /* no word of it is speech: nothing was said */
+			out->text[0] = '\0';
 	}
 	snprintf(out->warn, sizeof(out->warn), "%s", d->warn);
 	return 0;

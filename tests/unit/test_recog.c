@@ -160,10 +160,10 @@ int main(void)
 	CHECK(res && res->len == strlen("go forward ten meters"));
 	CHECK(res && res->b > 0 && res->b <= 1000);
 	printf("# %.1f s of speech fed in 20 ms pieces: recog_end -> RESULT_ASR %.1f ms; "
-	       "recog_feed %.0f ns per 20 ms piece\n", (double)ngo / 8000, lat, feed_ns);
+	       "recog_feed median %.0f ns per 20 ms piece\n", (double)ngo / 8000, lat, feed_ns);
 	/* the bound the listening latency goal leaves the recognizer */
 	CHECK(lat < 300);
-	CHECK(feed_ns < 200000);   /* 1 % of the 20 ms the piece lasts, even on a busy machine */
+	CHECK(feed_ns < 50000);   /* the median: 0.25 % of the 20 ms the piece lasts */
 	result_free(res);
 
 	/* the same audio all at once: the whole decode after the end (the worst case): RTF */
@@ -403,7 +403,7 @@ int main(void)
 		for (int i = 0; i < 5000 && !blocker_started; i++)
 			usleep(1000);   /* bounded: the worker picks the job up */
 		CHECK(blocker_started);
-		CHECK(recog_feed(u, go, 160) == 0);   /* its job waits behind the blocker */
+		CHECK(recog_feed(u, go, 1600) == 0);   /* its job waits behind the blocker */
 		pool_free(h.pool);                    /* drops it: the utterance is stopped */
 		h.pool = NULL;
 		CHECK(recog_feed(u, go, 160) == -1);

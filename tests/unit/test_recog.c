@@ -141,8 +141,11 @@ int main(void)
 	harness_init(&h, 2);
 	setup_cfg(&cfg, 2);
 	rss0 = rss_kb();
+	lat = harness_ms();
 	r = recog_new(&cfg, h.pool, h.resq, err, sizeof(err));
+	lat = harness_ms() - lat;
 	rss1 = rss_kb();
+	printf("# recog_new (engine open + one decoder made): %.0f ms\n", lat);
 	CHECK(r != NULL);
 	if (!r) {
 		printf("# %s\n", err);

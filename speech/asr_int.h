@@ -57,7 +57,8 @@ int asr_pcmbuf_add(struct asr_pcmbuf *b, const int16_t *pcm, size_t n);
 void asr_pcmbuf_free(struct asr_pcmbuf *b);
 /* The samples as a 44-byte-header WAV (8 kHz 16-bit mono) in malloc'd memory. */
 uint8_t *asr_wav_bytes(const int16_t *s, size_t n, size_t *len);
-/* "en-US" -> "en": the ISO-639-1 part, lower-cased ("" when it is not 2-3 letters). */
+/* "en-US" -> "en": the ISO-639-1 part, lower-cased ("" when the tag does not start with
+ * one: "cmn-Hans" has none, and the field is then left out). */
 void asr_lang_iso(const char *bcp47, char *out, size_t cap);
 /* The first line of S, trimmed of blanks, control characters made spaces, in place. */
 char *asr_first_line(char *s);

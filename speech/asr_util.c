@@ -83,7 +83,7 @@ void asr_lang_iso(const char *bcp47, char *out, size_t cap)
 	if (!cap)
 		return;
 	out[0] = '\0';
-	if (n < 2 || n > 3 || n >= cap || (bcp47[n] != '\0' && bcp47[n] != '-' && bcp47[n] != '_'))
+	if (n != 2 || n >= cap || (bcp47[n] != '\0' && bcp47[n] != '-' && bcp47[n] != '_'))
 		return;
 	for (size_t i = 0; i < n; i++)
 		out[i] = (char)tolower((unsigned char)bcp47[i]);

@@ -199,6 +199,14 @@ int main(void)
 	CHECK_STR(field_str(req, "model"), "gpt-4o-transcribe");
 	cJSON_Delete(req);
 
+	/* a tag with no ISO-639-1 part: no language field (the API takes two letters only) */
+	res = run(&cfg, "cmn-Hans-CN", NULL);
+	CHECK(res && res->a == 0);
+	result_free(res);
+	req = last_request();
+	CHECK(req && field_str(req, "model") && !field_str(req, "language"));
+	cJSON_Delete(req);
+
 	/* a wrong key: 401 with OpenAI's message */
 	set_url(&cfg, s.port);
 	snprintf(cfg.asr_api_key, sizeof(cfg.asr_api_key), "sk-wrong");

@@ -19,7 +19,8 @@
 /* Longest physical line: a CONFIG_STR_MAX value, a key, spaces and a comment fit easily. */
 #define CONFIG_LINE_MAX 1024
 
-enum key_type { K_STR, K_BOOL, K_INT, K_SIZE, K_MODE, K_EVLOOP, K_DOUBLE, K_ENGINE };
+enum key_type { K_STR, K_BOOL, K_INT, K_SIZE, K_MODE, K_EVLOOP, K_DOUBLE, K_ENGINE,
+		K_ASR_ENGINE };
 
 struct key_spec {
 	const char *section, *name;
@@ -89,9 +90,25 @@ static const struct key_spec keys[] = {
 	STR("tts", "command", tts_command, 0),
 	NUM("tts", "timeout_ms", K_INT, tts_timeout_ms, 100, 600000),
 	NUM("tts", "cache_bytes", K_SIZE, tts_cache_bytes, 0, 1024LL * 1024 * 1024),
+	/* [asr] */
+	{"asr", "engine", K_ASR_ENGINE, offsetof(struct config, asr_engine),
+	 sizeof(((struct config *)0)->asr_engine), 0, 0, 1},
+	STR("asr", "model_dir", asr_model_dir, 1),
+	STR("asr", "hmm", asr_hmm, 0),
+	STR("asr", "dict", asr_dict, 0),
+	STR("asr", "lm", asr_lm, 0),
+	STR("asr", "grammar_dir", asr_grammar_dir, 1),
+	NUM("asr", "decoders", K_INT, asr_decoders, 1, 64),
+	NUM("asr", "max_seconds", K_INT, asr_max_seconds, 1, 600),
+	STR("asr", "url", asr_url, 1),
+	STR("asr", "model", asr_model, 1),
+	STR("asr", "api_key", asr_api_key, 0),
+	STR("asr", "api_key_env", asr_api_key_env, 0),
+	STR("asr", "command", asr_command, 0),
+	NUM("asr", "timeout_ms", K_INT, asr_timeout_ms, 100, 600000),
 };
 
-static const char *const sections[] = {"twilio", "log", "fcgi", "ws", "agent", "tts"};
+static const char *const sections[] = {"twilio", "log", "fcgi", "ws", "agent", "tts", "asr"};
 
 /* State shared by the line reader and the key handler during one config_load(). */
 struct load_ctx {
@@ -164,6 +181,19 @@ void config_defaults(struct config *cfg)
 	snprintf(cfg->tts_api_key_env, sizeof(cfg->tts_api_key_env), "OPENAI_API_KEY");
 	cfg->tts_timeout_ms = 10000;
 	cfg->tts_cache_bytes = 8u * 1024 * 1024;
+	/* [asr] */
+	snprintf(cfg->asr_engine, sizeof(cfg->asr_engine), "pocketsphinx");
+	snprintf(cfg->asr_model_dir, sizeof(cfg->asr_model_dir),
+		 "/usr/share/pocketsphinx/model/en-us");
+	snprintf(cfg->asr_grammar_dir, sizeof(cfg->asr_grammar_dir),
+		 "/usr/local/share/callpipe/grammars");
+	cfg->asr_decoders = 4;
+	cfg->asr_max_seconds = 60;
+	snprintf(cfg->asr_url, sizeof(cfg->asr_url),
+		 "https://api.openai.com/v1/audio/transcriptions");
+	snprintf(cfg->asr_model, sizeof(cfg->asr_model), "whisper-1");
+	snprintf(cfg->asr_api_key_env, sizeof(cfg->asr_api_key_env), "OPENAI_API_KEY");
+	cfg->asr_timeout_ms = 10000;
 }
 
 static int known_section(const char *s, size_t len)
@@ -219,7 +249,7 @@ static char *read_line(char *str, int num, void *stream)
 		char *end = strchr(s, ']');
 
 		if (end && !known_section(s + 1, (size_t)(end - s - 1)))
-			ctx_err(c, "unknown section [%.*s] (known: [twilio] [log] [fcgi] [ws] [agent] [tts])",
+			ctx_err(c, "unknown section [%.*s] (known: [twilio] [log] [fcgi] [ws] [agent] [tts] [asr])",
 				(int)(end - s - 1), s + 1);
 	}
 	if (strlen(s) + 1 > (size_t)num) {
@@ -297,6 +327,14 @@ static int set_key(struct load_ctx *c, const struct key_spec *k, const char *val
 	case K_ENGINE:
 		if (strcmp(value, "espeak") && strcmp(value, "http") && strcmp(value, "exec")) {
 			ctx_err(c, "[%s] %s: \"%.64s\" is not an engine (espeak, http or exec)",
+				k->section, k->name, value);
+			return 0;
+		}
+		memcpy(field, value, len + 1);
+		return 1;
+	case K_ASR_ENGINE:
+		if (strcmp(value, "pocketsphinx") && strcmp(value, "http") && strcmp(value, "exec")) {
+			ctx_err(c, "[%s] %s: \"%.64s\" is not an engine (pocketsphinx, http or exec)",
 				k->section, k->name, value);
 			return 0;
 		}

@@ -66,6 +66,21 @@ struct config {
 	char tts_command[CONFIG_STR_MAX];  /* command = (empty; exec engine: sh -c COMMAND) */
 	int tts_timeout_ms;                /* timeout_ms = 10000 (100 .. 600000) */
 	size_t tts_cache_bytes;            /* cache_bytes = 8388608 (0 .. 1 GiB) */
+	/* [asr] (speech/recog.h) */
+	char asr_engine[16];               /* engine = pocketsphinx (pocketsphinx | http | exec) */
+	char asr_model_dir[CONFIG_STR_MAX];/* model_dir = /usr/share/pocketsphinx/model/en-us */
+	char asr_hmm[CONFIG_STR_MAX];      /* hmm = (empty: {model_dir}/en-us) */
+	char asr_dict[CONFIG_STR_MAX];     /* dict = (empty: {model_dir}/cmudict-en-us.dict) */
+	char asr_lm[CONFIG_STR_MAX];       /* lm = (empty: {model_dir}/en-us.lm.bin) */
+	char asr_grammar_dir[CONFIG_STR_MAX]; /* grammar_dir = /usr/local/share/callpipe/grammars */
+	int asr_decoders;                  /* decoders = 4 (1 .. 64) */
+	int asr_max_seconds;               /* max_seconds = 60 (audio per utterance, 1 .. 600) */
+	char asr_url[CONFIG_STR_MAX];      /* url = https://api.openai.com/v1/audio/transcriptions */
+	char asr_model[64];                /* model = whisper-1 */
+	char asr_api_key[CONFIG_STR_MAX];  /* api_key = (empty) */
+	char asr_api_key_env[64];          /* api_key_env = OPENAI_API_KEY */
+	char asr_command[CONFIG_STR_MAX];  /* command = (empty; exec engine: sh -c COMMAND) */
+	int asr_timeout_ms;                /* timeout_ms = 10000 (100 .. 600000) */
 };
 
 /* [ws] event_loop: lws's own poll() loop, or libev (epoll) as a foreign loop. */

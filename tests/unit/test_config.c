@@ -46,6 +46,84 @@ static void test_defaults(void)
 	CHECK(c.start_seconds == 5);
 }
 
+/* [asr]: defaults, every key read, and the refusals. */
+static void test_asr(void)
+{
+	static const char text[] =
+		"[asr]\n"
+		"engine = http\n"
+		"model_dir = /opt/models/en\n"
+		"hmm = /opt/models/en/am\n"
+		"dict = /opt/models/en/words.dict\n"
+		"lm = /opt/models/en/lm.bin\n"
+		"grammar_dir = /etc/callpipe/grammars\n"
+		"decoders = 64\n"
+		"max_seconds = 600\n"
+		"url = http://127.0.0.1:9/v1/audio/transcriptions\n"
+		"model = gpt-4o-transcribe\n"
+		"api_key = sk-x\n"
+		"api_key_env = MY_KEY\n"
+		"command = /usr/local/bin/stt\n"
+		"timeout_ms = 100\n";
+	static const struct {
+		const char *text, *err;
+	} bad[] = {
+		{"[asr]\nengine = vosk\n",
+		 "2: [asr] engine: \"vosk\" is not an engine (pocketsphinx, http or exec)"},
+		{"[asr]\ndecoders = 0\n", "2: [asr] decoders: 0 is out of range (1 .. 64)"},
+		{"[asr]\nmax_seconds = 601\n", "2: [asr] max_seconds: 601 is out of range (1 .. 600)"},
+		{"[asr]\ntimeout_ms = 99\n", "2: [asr] timeout_ms: 99 is out of range (100 .. 600000)"},
+		{"[asr]\nmodel_dir =\n", "2: [asr] model_dir: must not be empty"},
+		{"[asr]\nvoice = x\n", "2: unknown key \"voice\" in [asr]"},
+	};
+	struct config c;
+	char err[512];
+
+	config_defaults(&c);
+	CHECK_STR(c.asr_engine, "pocketsphinx");
+	CHECK_STR(c.asr_model_dir, "/usr/share/pocketsphinx/model/en-us");
+	CHECK_STR(c.asr_hmm, "");
+	CHECK_STR(c.asr_dict, "");
+	CHECK_STR(c.asr_lm, "");
+	CHECK_STR(c.asr_grammar_dir, "/usr/local/share/callpipe/grammars");
+	CHECK(c.asr_decoders == 4);
+	CHECK(c.asr_max_seconds == 60);
+	CHECK_STR(c.asr_url, "https://api.openai.com/v1/audio/transcriptions");
+	CHECK_STR(c.asr_model, "whisper-1");
+	CHECK_STR(c.asr_api_key, "");
+	CHECK_STR(c.asr_api_key_env, "OPENAI_API_KEY");
+	CHECK_STR(c.asr_command, "");
+	CHECK(c.asr_timeout_ms == 10000);
+
+	write_file(text, sizeof(text) - 1);
+	err[0] = '\0';
+	CHECK(config_load(&c, path, err, sizeof(err)) == 0);
+	if (err[0])
+		printf("#   error: %s\n", err);
+	CHECK_STR(c.asr_engine, "http");
+	CHECK_STR(c.asr_model_dir, "/opt/models/en");
+	CHECK_STR(c.asr_hmm, "/opt/models/en/am");
+	CHECK_STR(c.asr_dict, "/opt/models/en/words.dict");
+	CHECK_STR(c.asr_lm, "/opt/models/en/lm.bin");
+	CHECK_STR(c.asr_grammar_dir, "/etc/callpipe/grammars");
+	CHECK(c.asr_decoders == 64);
+	CHECK(c.asr_max_seconds == 600);
+	CHECK_STR(c.asr_url, "http://127.0.0.1:9/v1/audio/transcriptions");
+	CHECK_STR(c.asr_model, "gpt-4o-transcribe");
+	CHECK_STR(c.asr_api_key, "sk-x");
+	CHECK_STR(c.asr_api_key_env, "MY_KEY");
+	CHECK_STR(c.asr_command, "/usr/local/bin/stt");
+	CHECK(c.asr_timeout_ms == 100);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_file(bad[i].text, strlen(bad[i].text));
+		err[0] = '\0';
+		CHECK_MSG(config_load(&c, path, err, sizeof(err)) == -1 && strstr(err, bad[i].err),
+			  bad[i].err);
+		if (!strstr(err, bad[i].err))
+			printf("#   got: %s\n", err);
+	}
+}
+
 static void test_full_file(void)
 {
 	static const char text[] =
@@ -158,8 +236,8 @@ static const struct {
 	const char *msg;
 } bad[] = {
 	{"[twilio]\npublic_url = x\n[weird]\nkey = 1\n",
-	 "3: unknown section [weird] (known: [twilio] [log] [fcgi] [ws] [agent] [tts])"},
-	{"[Twilio]\n", "1: unknown section [Twilio] (known: [twilio] [log] [fcgi] [ws] [agent] [tts])"},
+	 "3: unknown section [weird] (known: [twilio] [log] [fcgi] [ws] [agent] [tts] [asr])"},
+	{"[Twilio]\n", "1: unknown section [Twilio] (known: [twilio] [log] [fcgi] [ws] [agent] [tts] [asr])"},
 	{"[twilio]\nauthtoken = x\n", "2: unknown key \"authtoken\" in [twilio]"},
 	{"[log]\nlisten = x\n", "2: unknown key \"listen\" in [log]"},
 	{"dir = /x\n", "1: key \"dir\" before any section (start with [twilio], [log], [fcgi] or [ws])"},
@@ -367,6 +445,7 @@ int main(void)
 	snprintf(path, sizeof(path), "%s/callpipe.conf", dir);
 	test_defaults();
 	test_full_file();
+	test_asr();
 	test_booleans();
 	test_bad_files();
 	test_lengths();

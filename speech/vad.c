@@ -62,9 +62,6 @@ void vad_arm(struct vad *v, int speech_timeout_ms, int max_speech_ms)
 {
 	v->speech_timeout_ms = speech_timeout_ms > VAD_FRAME_MS ? speech_timeout_ms : VAD_FRAME_MS;
 	v->max_speech_ms = max_speech_ms > 0 ? max_speech_ms : 0;
-	v->state = VAD_QUIET;
-	v->voiced = v->unvoiced = v->frames = 0;
-	v->speech_frames = 0;
 }
 
 /* The frame's level in dB (10 log10 of the mean square; an all-zero frame is 0 dB). */

@@ -61,8 +61,9 @@ void vad_params_default(struct vad_params *p);
 /* Start a VAD with P (copied; bad values clamped to working ones). No allocation: V may be
  * embedded in a call's state. */
 void vad_init(struct vad *v, const struct vad_params *p);
-/* Endpointing for the next utterance: end after SPEECH_TIMEOUT_MS of silence, cut after
- * MAX_SPEECH_MS (0: no cut). Drops an utterance under way; the floor is kept. */
+/* Endpointing from now on (an utterance under way included): end after SPEECH_TIMEOUT_MS of
+ * silence, cut after MAX_SPEECH_MS (0: no cut). The state and the floor are kept: the VAD
+ * runs on every frame of a call, and a Gather only changes its timeouts. */
 void vad_arm(struct vad *v, int speech_timeout_ms, int max_speech_ms);
 /* One 20 ms frame (VAD_FRAME bytes of µ-law). AGENT_PLAYING: the agent's own audio is
  * playing at the caller, so what comes back may be its echo (a higher margin applies). */

@@ -179,7 +179,10 @@ void agent_asr_result(struct agent *a, struct result *r)
 	{
 		const char *kv[] = { "engine", recog_engine_name(a->g->recog), "text", text,
 				     "confidence", conf, "ms", ms,
-				     "error", r->a < 0 ? r->text : NULL, NULL };
+				     "error", r->a < 0 ? r->text : NULL,
+				     /* with a result, text is a warning about the request (hint
+				      * phrases left out and why) */
+				     "warning", r->a == 0 && r->text[0] ? r->text : NULL, NULL };
 
 		call_log(a->c, "asr", kv);
 	}

@@ -166,8 +166,8 @@ static void test_speech(void)
 "   +6.00  caller not understood (no words recognized)  (0.3 s of speech, pocketsphinx, "
 "30 ms after it ended)\n"
 "   +7.00  caller not understood: recognition failed: grammar x.gram not found  (http)\n"
-"   +8.10  caller pressed: 5\n"
-"   +8.00  caller's speech dropped (dtmf)\n";
+"   +8.00  caller's speech dropped (dtmf)\n"
+"   +8.10  caller pressed: 5\n";
 	char *got = tell(lines);
 
 	CHECK_STR(got, want);

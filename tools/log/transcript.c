@@ -494,8 +494,9 @@ void transcript_add(struct transcript *t, const struct logparse_line *ln)
 	}
 	if (is(ln->prog, "ws")) {
 		/* Known events only: the keys stay held across lines that print nothing. */
+		/* (a key drops the speech it interrupted: that speech began before the keys) */
 		if (!(is(ev, "mark") && is(logparse_get(ln, "result"), "played")) &&
-		    !is(ev, "ws_done"))
+		    !is(ev, "ws_done") && !is(ev, "speech_cancelled"))
 			flush_keys(t);
 		on_ws(t, ln, ev);
 	} else if (is(ln->prog, "fcgi")) {

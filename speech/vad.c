@@ -64,15 +64,40 @@ void vad_arm(struct vad *v, int speech_timeout_ms, int max_speech_ms)
 	v->max_speech_ms = max_speech_ms > 0 ? max_speech_ms : 0;
 }
 
-/* The frame's level in dB (10 log10 of the mean square; an all-zero frame is 0 dB). */
-static float frame_level(const uint8_t *ulaw)
+/* Sub-blocks of a frame (5 ms each): voiced time is counted at this resolution, so a burst
+ * that straddles frame edges is not taken for 20 ms more per edge than it lasted. */
+#define SUBS 4
+#define SUB_LEN (VAD_FRAME / SUBS)
+
+/* The frame's level in dB (10 log10 of the mean square + 1; an all-zero frame is 0 dB) and
+ * the sums of squares of its sub-blocks. */
+static float frame_level(const uint8_t *ulaw, uint64_t sub[SUBS])
 {
 	uint64_t sum = 0;
-	int i;
+	int i, k;
 
-	for (i = 0; i < VAD_FRAME; i++)
-		sum += sq_table[ulaw[i]];
+	for (k = 0; k < SUBS; k++) {
+		uint64_t ss = 0;
+
+		for (i = 0; i < SUB_LEN; i++)
+			ss += sq_table[ulaw[k * SUB_LEN + i]];
+		sub[k] = ss;
+		sum += ss;
+	}
 	return 10.0f * log10f((float)sum / VAD_FRAME + 1.0f);
+}
+
+/* Sub-blocks of SUB louder than THR_DB. */
+static unsigned voiced_subs(const uint64_t sub[SUBS], float thr_db)
+{
+	/* the same scale as frame_level, compared as powers: no logarithm per sub-block */
+	double pw = pow(10.0, (double)thr_db / 10.0) - 1.0;
+	unsigned n = 0;
+	int k;
+
+	for (k = 0; k < SUBS; k++)
+		n += (double)sub[k] / SUB_LEN > pw;
+	return n;
 }
 
 /* The floor: the lowest level of the last VAD_BLOCKS blocks and of the current one. A floor
@@ -109,8 +134,10 @@ static void ring_push(struct vad *v, const uint8_t *ulaw)
 
 enum vad_event vad_frame(struct vad *v, const uint8_t *ulaw, int agent_playing)
 {
-	float level = frame_level(ulaw), thr;
+	uint64_t sub[SUBS];
+	float level = frame_level(ulaw, sub), thr;
 	int margin, voiced;
+	unsigned subs;
 
 	v->nframes++;
 	ring_push(v, ulaw);
@@ -124,20 +151,22 @@ enum vad_event vad_frame(struct vad *v, const uint8_t *ulaw, int agent_playing)
 	if (thr < (float)v->p.min_level_db)
 		thr = (float)v->p.min_level_db;
 	voiced = level > thr;
+	/* before a start, voiced time is counted in 5 ms sub-blocks (v->voiced) */
+	subs = v->state == VAD_SPEECH ? 0 : voiced_subs(sub, thr);
 
 	switch (v->state) {
 	case VAD_QUIET:
 		if (!voiced)
 			return VAD_NONE;
 		v->state = VAD_MAYBE;
-		v->voiced = 1;
+		v->voiced = subs;
 		v->unvoiced = 0;
 		v->frames = 1;
 		break;
 	case VAD_MAYBE:
 		v->frames++;
+		v->voiced += subs;   /* a frame's edge may hold a burst's last milliseconds */
 		if (voiced) {
-			v->voiced++;
 			v->unvoiced = 0;
 		} else if (++v->unvoiced * VAD_FRAME_MS >= (unsigned)v->p.gap_reset_ms) {
 			/* a click or a cough: it never reached min_speech_ms */
@@ -161,7 +190,7 @@ enum vad_event vad_frame(struct vad *v, const uint8_t *ulaw, int agent_playing)
 		}
 		return VAD_NONE;
 	}
-	if (v->voiced * VAD_FRAME_MS < (unsigned)v->p.min_speech_ms)
+	if (v->voiced * (VAD_FRAME_MS / SUBS) < (unsigned)v->p.min_speech_ms)
 		return VAD_NONE;
 	v->state = VAD_SPEECH;
 	v->start_back = v->frames + (unsigned)(v->p.preroll_ms / VAD_FRAME_MS);

@@ -47,7 +47,8 @@ struct vad {
 	unsigned cur_frames;
 	float floor_db, level_db;   /* after the last frame */
 	/* the utterance under way (counts of frames) */
-	unsigned voiced, unvoiced, frames;
+	unsigned voiced;            /* before the start: voiced 5 ms sub-blocks */
+	unsigned unvoiced, frames;
 	unsigned start_back;        /* at VAD_START: frames of the ring that are the pre-roll */
 	long speech_frames;         /* first voiced frame .. last voiced frame */
 	/* the last VAD_RING frames, for the pre-roll */

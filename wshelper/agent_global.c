@@ -318,8 +318,13 @@ static void quiesce(struct call *c, void *arg)
 	struct agent *a = call_mode(c) == &mode_agent ? call_mode_state(c) : NULL;
 
 	(void)arg;
-	if (a)
-		a->closing = 1;
+	if (!a)
+		return;
+	a->closing = 1;
+	/* the recognizer goes below, before the transport closes this call (on_close) */
+	if (a->utt)
+		recog_cancel(a->utt);
+	a->utt = NULL;
 }
 
 void agent_shutdown(void)

@@ -79,6 +79,12 @@ static const struct key_spec keys[] = {
 	NUM("agent", "play_max_bytes", K_SIZE, play_max_bytes, 1024, 1024LL * 1024 * 1024),
 	NUM("agent", "workers", K_INT, workers, 1, 64),
 	NUM("agent", "lead_ms", K_INT, lead_ms, 100, 60000),
+	NUM("agent", "speech_timeout_auto_ms", K_INT, speech_timeout_auto_ms, 100, 5000),
+	NUM("agent", "vad_margin_db", K_INT, vad_margin_db, 1, 60),
+	NUM("agent", "vad_echo_margin_db", K_INT, vad_echo_margin_db, 1, 60),
+	NUM("agent", "vad_min_level_db", K_INT, vad_min_level_db, 0, 90),
+	NUM("agent", "vad_min_speech_ms", K_INT, vad_min_speech_ms, 20, 500),
+	NUM("agent", "vad_preroll_ms", K_INT, vad_preroll_ms, 0, 500),
 	{"tts", "engine", K_ENGINE, offsetof(struct config, tts_engine),
 	 sizeof(((struct config *)0)->tts_engine), 0, 0, 1},
 	STR("tts", "voice", tts_voice, 0),
@@ -174,6 +180,12 @@ void config_defaults(struct config *cfg)
 	cfg->play_max_bytes = 16u * 1024 * 1024;
 	cfg->workers = 2;
 	cfg->lead_ms = 1000;
+	cfg->speech_timeout_auto_ms = 300;
+	cfg->vad_margin_db = 12;
+	cfg->vad_echo_margin_db = 18;
+	cfg->vad_min_level_db = 40;
+	cfg->vad_min_speech_ms = 180;
+	cfg->vad_preroll_ms = 300;
 	snprintf(cfg->tts_engine, sizeof(cfg->tts_engine), "espeak");
 	cfg->tts_speed = 1.0;
 	snprintf(cfg->tts_url, sizeof(cfg->tts_url), "https://api.openai.com/v1/audio/speech");

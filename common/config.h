@@ -55,6 +55,15 @@ struct config {
 	size_t play_max_bytes;             /* play_max_bytes = 16777216 (1 KiB .. 1 GiB) */
 	int workers;                       /* workers = 2 (1 .. 64) */
 	int lead_ms;                       /* lead_ms = 1000 (audio sent ahead of play, 100 .. 60000) */
+	/* [agent] listening: the VAD (speech/vad.h; docs/AGENT.md "Listening" says why) */
+	int speech_timeout_auto_ms;        /* speech_timeout_auto_ms = 300 (100 .. 5000): what
+	                                      speechTimeout="auto" waits after speech */
+	int vad_margin_db;                 /* vad_margin_db = 12 (1 .. 60) */
+	int vad_echo_margin_db;            /* vad_echo_margin_db = 18 (1 .. 60): while agent
+	                                      audio plays */
+	int vad_min_level_db;              /* vad_min_level_db = 40 (0 .. 90) */
+	int vad_min_speech_ms;             /* vad_min_speech_ms = 180 (20 .. 500) */
+	int vad_preroll_ms;                /* vad_preroll_ms = 300 (0 .. 500) */
 	/* [tts] */
 	char tts_engine[16];               /* engine = espeak (espeak | http | exec) */
 	char tts_voice[64];                /* voice = (empty: chosen from the language) */

@@ -8,11 +8,14 @@
 
 #include "bytebuf.h"
 #include "turnparse.h"
+#include "vad.h"
 
 struct call;
 struct call_env;
 struct config;
 struct pool;
+struct recog;
+struct recog_utt;
 struct resq;
 struct result;
 struct tts_cache;
@@ -35,6 +38,8 @@ struct turnclient;
 /* An utterance kept whole for the cache at most (30 s of µ-law). */
 #define AG_CACHE_CLIP_MAX (30 * 8000)
 #define AG_DIGITS_MAX 64
+/* A SpeechResult kept for the turn POST at most (longer transcripts are cut). */
+#define AG_SPEECH_MAX 1024
 #define AG_PARAMS_MAX 16
 /* Utterances sent and not yet played (their marks out) at most. */
 #define AG_MARKS_MAX 64
@@ -55,6 +60,7 @@ struct agent_global {
 	struct pool *pool;
 	struct turnclient *turns;
 	struct tts_cache *cache;
+	struct recog *recog;        /* NULL when the [asr] engine cannot start: speech unheard */
 	char engine[16];            /* [tts] engine */
 };
 
@@ -68,8 +74,10 @@ int agent_submit_audio(struct agent_global *g, uint64_t call_id, unsigned item_i
 		       const char *key_voice);
 /* A cached utterance (a reference the caller drops), or NULL. */
 struct tts_clip *agent_cache_get(struct agent_global *g, const char *voice, const char *text);
-/* The call ended: its jobs and turns are cancelled, no result for it will be used. */
+/* Barge-in: the call's synthesis jobs and turn are cancelled (its utterance is not). */
 void agent_global_cancel_call(uint64_t call_id);
+/* The call ended: its jobs, turns and utterances are cancelled, no result of it is used. */
+void agent_global_end_call(uint64_t call_id);
 /* mode hooks for the whole process */
 void agent_on_wake(struct call_env *env);
 void agent_shutdown(void);
@@ -152,6 +160,17 @@ struct agent {
 	int64_t listen_due_us;      /* the Gather timeout (or inter-key timeout) */
 	int hangup_pending;
 	int closing;
+
+	/* hearing speech (mode_agent.c): the VAD runs on every inbound frame */
+	struct vad vad;
+	uint8_t fbuf[AG_FRAME];     /* a frame not yet whole (payloads of other sizes) */
+	size_t fbuf_len;
+	struct recog_utt *utt;      /* the utterance being fed, NULL when none */
+	unsigned utt_seq;           /* RESULT_ASR of an older utterance is dropped */
+	int asr_pending;            /* speech ended, its RESULT_ASR not yet here */
+	int64_t t_speech_end_us;
+	char speech[AG_SPEECH_MAX + 1];   /* SpeechResult of the last speech turn */
+	char confidence[8];               /* its Confidence, "0.00" .. "1.00" */
 };
 
 /* Timeline (agent_play.c). */
@@ -183,5 +202,21 @@ void agent_hangup(struct agent *a, const char *reason);
 void agent_resolve_url(const char *base, const char *action, char *out, size_t cap);
 /* Defaults of a listen with no Gather. */
 void agent_default_gather(const struct config *cfg, struct turn_gather *g);
+/* The listen ran out (its timeout, or speech that gave no words): the digits so far, the
+ * verbs after the Gather, or a TurnEvent=timeout turn (max_timeouts: goodbye). */
+void agent_gather_timeout(struct agent *a);
+/* The URL the next turn goes to: the Gather's action resolved, else the current one. */
+void agent_next_url(struct agent *a, char *out, size_t cap);
+
+/* Hearing speech (agent_hear.c). */
+void agent_hear_init(struct agent *a);
+/* The VAD's endpointing set from the Gather being heard (a->lg). */
+void agent_arm_vad(struct agent *a);
+/* Inbound audio (the media hook). 1 when speech started or ended (the timeline may move). */
+int agent_hear_media(struct agent *a, const uint8_t *ulaw, size_t n);
+/* A RESULT_ASR for this call. */
+void agent_asr_result(struct agent *a, struct result *r);
+/* Drop the utterance being heard or awaited (a key was pressed, the call ends). */
+void agent_hear_cancel(struct agent *a, const char *why);
 
 #endif

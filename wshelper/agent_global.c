@@ -10,6 +10,7 @@
 #include "mode.h"
 #include "playsrc.h"
 #include "pool.h"
+#include "recog.h"
 #include "resq.h"
 #include "tts.h"
 #include "ttscache.h"
@@ -244,12 +245,20 @@ struct agent_global *agent_global_get(struct call *c)
 	g->resq = resq_new(RESQ_MAX, wake, g->env);
 	g->cache = tts_cache_new(g->cfg->tts_cache_bytes);
 	g->pool = pool_new(g->cfg->workers, worker_init, worker_fini, (void *)g->cfg);
+	if (g->pool && g->resq) {
+		/* without a recognizer the agent still speaks and hears keys: said once here */
+		g->recog = recog_new(g->cfg, g->pool, g->resq, err, sizeof(err));
+		if (!g->recog)
+			fprintf(stderr, "callpipe-ws: speech recognition is off: %s\n", err);
+	}
 	g->turns = g->resq ? turnclient_new(g->cfg, g->resq, err, sizeof(err)) : NULL;
 	if (!g->resq || !g->cache || !g->pool || !g->turns) {
 		fprintf(stderr, "callpipe-ws: agent mode cannot start: %s\n",
 			g->resq && g->cache && g->pool ? err : "out of memory or threads");
 		turnclient_free(g->turns);
 		pool_free(g->pool);
+		if (g->recog)
+			recog_free(g->recog);
 		tts_cache_free(g->cache);
 		resq_free(g->resq);
 		free(g);
@@ -267,6 +276,15 @@ void agent_global_cancel_call(uint64_t call_id)
 	pool_cancel_call(global->pool, call_id);
 }
 
+void agent_global_end_call(uint64_t call_id)
+{
+	if (!global)
+		return;
+	agent_global_cancel_call(call_id);
+	if (global->recog)
+		recog_cancel_call(global->recog, call_id);
+}
+
 void agent_on_wake(struct call_env *env)
 {
 	struct result *r, *next;
@@ -279,7 +297,9 @@ void agent_on_wake(struct call_env *env)
 
 		next = r->next;
 		if (a && !a->closing) {
-			if (r->kind >= RESULT_TURN_HEAD)
+			if (r->kind == RESULT_ASR)
+				agent_asr_result(a, r);
+			else if (r->kind >= RESULT_TURN_HEAD)
 				agent_turn_result(a, r);
 			else
 				agent_item_result(a, r);
@@ -298,8 +318,13 @@ static void quiesce(struct call *c, void *arg)
 	struct agent *a = call_mode(c) == &mode_agent ? call_mode_state(c) : NULL;
 
 	(void)arg;
-	if (a)
-		a->closing = 1;
+	if (!a)
+		return;
+	a->closing = 1;
+	/* the recognizer goes below, before the transport closes this call (on_close) */
+	if (a->utt)
+		recog_cancel(a->utt);
+	a->utt = NULL;
 }
 
 void agent_shutdown(void)
@@ -313,6 +338,8 @@ void agent_shutdown(void)
 	/* threads first: they push into the queue and wake the loop */
 	turnclient_free(g->turns);
 	pool_free(g->pool);
+	if (g->recog)
+		recog_free(g->recog);   /* after the pool: no job of it runs any more */
 	resq_free(g->resq);
 	tts_cache_free(g->cache);
 	free(g);

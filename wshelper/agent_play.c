@@ -376,7 +376,9 @@ void agent_pump(struct agent *a)
 
 	if (a->closing)
 		return;
-	while ((it = a->head) && !a->gather_pending) {
+	/* while listening, what is left are the verbs after the Gather: they run only when it
+	 * times out (agent_gather_timeout) */
+	while ((it = a->head) && !a->gather_pending && !a->listening) {
 		int done;
 
 		switch (it->kind) {
@@ -403,6 +405,7 @@ void agent_pump(struct agent *a)
 		case IT_GATHER:
 			a->gather_open = 1;
 			a->lg = it->gather;
+			agent_arm_vad(a);
 			item_pop(a);
 			break;
 		case IT_GATHER_END:

@@ -1,5 +1,5 @@
 /* mode_agent: a call that talks: each turn POSTs to the turn URL, the TwiML answer is spoken
- * verb by verb as it streams in, then the call listens (DTMF today) by the Gather's rules. */
+ * verb by verb as it streams in, then the call listens (keys, speech) by the Gather's rules. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +9,7 @@
 #include "config.h"
 #include "logesc.h"
 #include "mode.h"
+#include "recog.h"
 #include "resq.h"
 #include "streamtok.h"
 #include "tts.h"
@@ -153,9 +154,9 @@ static void post(struct agent *a, const char *url)
 	kv[k++] = "TurnEvent";
 	kv[k++] = event;
 	kv[k++] = "SpeechResult";
-	kv[k++] = "";
+	kv[k++] = !strcmp(event, "speech") ? a->speech : "";
 	kv[k++] = "Confidence";
-	kv[k++] = "";
+	kv[k++] = !strcmp(event, "speech") ? a->confidence : "";
 	kv[k++] = "Digits";
 	kv[k++] = !strcmp(event, "dtmf") ? a->digits : "";
 	kv[k++] = "Language";
@@ -213,15 +214,21 @@ void agent_redirect_turn(struct agent *a, const char *url)
 
 void agent_start_listening(struct agent *a, const struct turn_gather *g)
 {
-	char timeout[16], digits[16], finish[2] = { g->finish_on_key, '\0' };
+	char timeout[16], digits[16], finish[2] = { g->finish_on_key, '\0' }, st[16];
 	const char *input = g->input == (TV_INPUT_DTMF | TV_INPUT_SPEECH) ? "dtmf speech" :
 			    g->input == TV_INPUT_SPEECH ? "speech" : "dtmf";
 	const char *kv[] = { "input", input, "timeout_s", timeout, "num_digits",
 			     g->num_digits ? digits : NULL, "finish_on_key", finish[0] ? finish : "",
-			     "action", g->action[0] ? g->action : NULL, NULL };
+			     "action", g->action[0] ? g->action : NULL,
+			     "speech_timeout", g->input & TV_INPUT_SPEECH ? st : NULL, NULL };
 
 	if (&a->lg != g)
 		a->lg = *g;
+	agent_arm_vad(a);
+	if (g->speech_timeout_ms < 0)
+		snprintf(st, sizeof(st), "auto");
+	else
+		snprintf(st, sizeof(st), "%d", g->speech_timeout_ms);
 	a->listening = 1;
 	a->gather_pending = 0;
 	a->ndigits = 0;
@@ -232,8 +239,7 @@ void agent_start_listening(struct agent *a, const struct turn_gather *g)
 	log_kv(a, "listen", kv);
 }
 
-/* The URL the next turn goes to: the Gather's action, resolved, else the current one. */
-static void next_url(struct agent *a, char *out, size_t cap)
+void agent_next_url(struct agent *a, char *out, size_t cap)
 {
 	if (a->lg.action[0])
 		agent_resolve_url(a->url, a->lg.action, out, cap);
@@ -245,7 +251,7 @@ static void finish_digits(struct agent *a)
 {
 	char url[sizeof(a->url)];
 
-	next_url(a, url, sizeof(url));
+	agent_next_url(a, url, sizeof(url));
 	a->timeouts = 0;
 	/* the digits stay until the next listen: a <Redirect> in the answer posts them again */
 	agent_post_turn(a, "dtmf", url);
@@ -395,6 +401,7 @@ static int agent_on_start(struct call *c)
 		a->nparams++;
 	}
 	agent_default_gather(cfg, &a->lg);
+	agent_hear_init(a);
 	if (cfg->turn_url[0])
 		snprintf(url, sizeof(url), "%s", cfg->turn_url);
 	else
@@ -433,6 +440,8 @@ static int agent_on_dtmf(struct call *c, const char *digit)
 	}
 	if (ignored)
 		return 0;
+	/* keys win over an utterance being heard or recognized (input="dtmf speech") */
+	agent_hear_cancel(a, "dtmf");
 	/* no Gather open: the key starts the next turn's digits, by the defaults */
 	if (!gathering)
 		agent_default_gather(call_config(c), &a->lg);
@@ -459,30 +468,45 @@ static int agent_on_dtmf(struct call *c, const char *digit)
 static int agent_on_timer(struct call *c)
 {
 	struct agent *a = call_mode_state(c);
-	const struct config *cfg = call_config(c);
 
 	if (!a || a->closing)
 		return 0;
-	if (a->listening && a->listen_due_us && call_now(c) >= a->listen_due_us) {
-		a->listening = 0;
-		a->listen_due_us = 0;
-		if (a->ndigits) {
-			finish_digits(a);
-		} else if (a->head) {
-			/* verbs after the Gather: Twilio's fall-through */
-			const char *kv[] = { "then", "verbs after the Gather", NULL };
-
-			call_log(c, "gather_timeout", kv);
-		} else if (++a->timeouts >= cfg->max_timeouts) {
-			say_then_hangup(a, cfg->goodbye_text, "max_timeouts");
-		} else {
-			char url[sizeof(a->url)];
-
-			next_url(a, url, sizeof(url));
-			agent_post_turn(a, "timeout", url);
-		}
-	}
+	if (a->listening && a->listen_due_us && call_now(c) >= a->listen_due_us)
+		agent_gather_timeout(a);
 	agent_pump(a);
+	return 0;
+}
+
+void agent_gather_timeout(struct agent *a)
+{
+	const struct config *cfg = call_config(a->c);
+
+	a->listening = 0;
+	a->listen_due_us = 0;
+	if (a->ndigits) {
+		finish_digits(a);
+	} else if (a->head) {
+		/* verbs after the Gather: Twilio's fall-through */
+		const char *kv[] = { "then", "verbs after the Gather", NULL };
+
+		call_log(a->c, "gather_timeout", kv);
+	} else if (++a->timeouts >= cfg->max_timeouts) {
+		say_then_hangup(a, cfg->goodbye_text, "max_timeouts");
+	} else {
+		char url[sizeof(a->url)];
+
+		agent_next_url(a, url, sizeof(url));
+		agent_post_turn(a, "timeout", url);
+	}
+}
+
+static int agent_on_media(struct call *c, const uint8_t *ulaw, size_t n)
+{
+	struct agent *a = call_mode_state(c);
+
+	/* the pump runs only when speech started or ended: most frames change nothing */
+	if (a && !a->closing && agent_hear_media(a, ulaw, n) && !a->closing)
+		agent_pump(a);
 	return 0;
 }
 
@@ -512,7 +536,10 @@ static void agent_on_close(struct call *c)
 
 	if (!a)
 		return;
-	agent_global_cancel_call(a->id);
+	if (a->utt)
+		recog_cancel(a->utt);
+	a->utt = NULL;
+	agent_global_end_call(a->id);
 	agent_items_clear(a);
 	free(a);
 	call_set_mode_state(c, NULL);
@@ -521,8 +548,9 @@ static void agent_on_close(struct call *c)
 const struct mode_ops mode_agent = {
 	.name = "agent",
 	.summary = "talk with the caller: POST each turn to the turn URL ([agent] turn_url), "
-		   "speak its TwiML answer ([tts]), gather keys",
+		   "speak its TwiML answer ([tts]), gather keys and speech ([asr])",
 	.on_start = agent_on_start,
+	.on_media = agent_on_media,
 	.on_dtmf = agent_on_dtmf,
 	.on_mark = agent_on_mark,
 	.on_close = agent_on_close,

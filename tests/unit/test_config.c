@@ -158,6 +158,12 @@ static void test_full_file(void)
 		"turn_url = https://app.example.com/turn\n"
 		"connect_to = 127.0.0.1:443\n"
 		"lead_ms = 500\n"
+		"speech_timeout_auto_ms = 450\n"
+		"vad_margin_db = 10\n"
+		"vad_echo_margin_db = 20\n"
+		"vad_min_level_db = 35\n"
+		"vad_min_speech_ms = 200\n"
+		"vad_preroll_ms = 0\n"
 		"error_text = Oops.\n"
 		"[tts]\n"
 		"engine = http\n"
@@ -195,6 +201,12 @@ static void test_full_file(void)
 	CHECK_STR(c.turn_url, "https://app.example.com/turn");
 	CHECK_STR(c.turn_connect_to, "127.0.0.1:443");
 	CHECK(c.lead_ms == 500);
+	CHECK(c.speech_timeout_auto_ms == 450);
+	CHECK(c.vad_margin_db == 10);
+	CHECK(c.vad_echo_margin_db == 20);
+	CHECK(c.vad_min_level_db == 35);
+	CHECK(c.vad_min_speech_ms == 200);
+	CHECK(c.vad_preroll_ms == 0);
 	CHECK_STR(c.error_text, "Oops.");
 	CHECK_STR(c.tts_engine, "http");
 	CHECK(c.tts_speed > 1.249 && c.tts_speed < 1.251);
@@ -282,6 +294,10 @@ static const struct {
 	{"[tts]\nspeed = 5\n", "2: [tts] speed: 5 is out of range (0.25 .. 4.00)"},
 	{"[tts]\nspeed = fast\n", "2: [tts] speed: \"fast\" is not a number"},
 	{"[agent]\nlead_ms = 50\n", "2: [agent] lead_ms: 50 is out of range (100 .. 60000)"},
+	{"[agent]\nspeech_timeout_auto_ms = 50\n",
+	 "2: [agent] speech_timeout_auto_ms: 50 is out of range (100 .. 5000)"},
+	{"[agent]\nvad_min_speech_ms = 501\n",
+	 "2: [agent] vad_min_speech_ms: 501 is out of range (20 .. 500)"},
 	{"[ws]\nevent_loop = epoll\n",
 	 "2: [ws] event_loop: \"epoll\" is not an event loop (poll or libev)"},
 	{"[ws]\nevent_loop = LIBEV\n",

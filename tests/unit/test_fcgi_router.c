@@ -642,18 +642,22 @@ static void test_turn(void)
 		const char *log;         /* the call-log line, after the timestamp */
 	} ok_rows[] = {
 		{ TURN("0", "start", "", "", ""),
-		  "<Gather input=\"dtmf speech\" finishOnKey=\"#\" timeout=\"5\">\n"
-		  "    <Say>Hello, this is callpipe. Press some keys, then the pound key.</Say>\n"
+		  "<Gather input=\"dtmf speech\" finishOnKey=\"#\" timeout=\"5\" speechTimeout=\"auto\"\n"
+		  "          hints=\"go forward ten meters, go back ten meters, turn left, turn right, stop\">\n"
+		  "    <Say>Hello, this is callpipe. Say go forward ten meters, or press some keys, "
+		  "then the pound key.</Say>\n"
 		  "  </Gather>",
 		  " fcgi turn index=0 event=start sig=ok\n" },
 		{ TURN("1", "dtmf", "", "", "42"),
 		  "<Say>You pressed 42.</Say>\n  <Gather ",
 		  " fcgi turn index=1 event=dtmf digits=42 sig=ok\n" },
 		{ TURN("2", "speech", "hello+world", "0.87", ""),
-		  "<Say>You said hello world.</Say>\n  <Gather ",
+		  "speechTimeout=\"auto\"\n          hints=\"go forward ten meters, go back ten meters, "
+		  "turn left, turn right, stop\">\n    <Say>You said hello world.</Say>\n  </Gather>",
 		  " fcgi turn index=2 event=speech speech=\"hello world\" sig=ok\n" },
 		{ TURN("3", "timeout", "", "", ""),
-		  "<Gather input=\"dtmf speech\" finishOnKey=\"#\" timeout=\"5\">\n"
+		  "<Gather input=\"dtmf speech\" finishOnKey=\"#\" timeout=\"5\" speechTimeout=\"auto\"\n"
+		  "          hints=\"go forward ten meters, go back ten meters, turn left, turn right, stop\">\n"
 		  "    <Say>Are you still there?</Say>\n  </Gather>",
 		  " fcgi turn index=3 event=timeout sig=ok\n" },
 		/* A hostile value is escaped like any other. */

@@ -120,6 +120,60 @@ static void test_call(void)
 	free(got);
 }
 
+/* A spoken conversation: the caller's words (from the asr line, not fcgi's copy of them),
+ * how long after the speech they came, and how long after them the reply was heard; a
+ * barge-in by speech; nothing recognized; a failed recognizer; speech a key dropped. */
+static void test_speech(void)
+{
+	static const char *const lines[] = {
+		T("00.000") "ws agent turn_url=http://t/turn tts=espeak voice=en-us",
+		T("00.010") "ws turn index=0 event=start url=http://t/turn status=200 "
+		"first_byte_ms=1 complete_ms=1 verbs=3 bytes=400 ok=yes",
+		T("01.000") "ws barge_in by=speech played_ms=990 dropped_frames=10",
+		T("01.000") "ws listen input=\"dtmf speech\" timeout_s=5 finish_on_key=# "
+		"speech_timeout=auto",
+		T("01.000") "ws speech_start floor_db=30 level_db=55 audio_before_ms=480",
+		T("01.010") "ws say text=\"Hello.\" engine=espeak voice=en-us frames=50 "
+		"first_frame_ms=1 since_answer_ms=1 cached=no interrupted=yes",
+		T("03.300") "ws speech_end duration_ms=2040 by=silence",
+		T("03.342") "ws asr engine=pocketsphinx text=\"go forward ten meters\" "
+		"confidence=0.87 ms=42",
+		T("03.343") "fcgi turn index=1 event=speech speech=\"go forward ten meters\" sig=ok",
+		T("03.345") "ws turn index=1 event=speech url=http://t/turn status=200 "
+		"first_byte_ms=1 complete_ms=2 verbs=3 bytes=400 ok=yes",
+		T("05.000") "ws say text=\"You said go forward ten meters.\" engine=espeak "
+		"voice=en-us frames=80 first_frame_ms=20 since_answer_ms=20 cached=no",
+		T("06.000") "ws speech_start floor_db=30 level_db=50 audio_before_ms=480",
+		T("06.500") "ws speech_end duration_ms=300 by=silence",
+		T("06.530") "ws asr engine=pocketsphinx text=\"\" confidence=0.00 ms=30",
+		T("07.000") "ws asr engine=http error=\"grammar x.gram not found\"",
+		T("08.000") "ws speech_start floor_db=30 level_db=50 audio_before_ms=480",
+		T("08.100") "ws dtmf digit=5",
+		T("08.100") "ws speech_cancelled why=dtmf",
+		NULL
+	};
+	static const char want[] =
+"   +0.00  stream started (agent, espeak en-us, turns to http://t/turn)\n"
+"   +0.01  turn 0 (start): 200 in 1 ms, 3 verbs\n"
+"   +1.00  CALLER INTERRUPTED (speech): agent stopped after 990 ms, 0.2 s left unsaid\n"
+"   +1.00  listening: dtmf speech, timeout 5 s, finish on #\n"
+"   +0.01  agent: \"Hello.\"  (1.0 s, first audio 1 ms after the answer)\n"
+"   +1.00  caller said: \"go forward ten meters\"  (2.0 s of speech, pocketsphinx, "
+"confidence 0.87, 42 ms after it ended)\n"
+"   +3.35  turn 1 (speech): 200 in 2 ms, 3 verbs\n"
+"   +3.37  agent: \"You said go forward ten meters.\"  (1.6 s, first audio 20 ms after "
+"the answer, 23 ms after the words)\n"
+"   +6.00  caller not understood (no words recognized)  (0.3 s of speech, pocketsphinx, "
+"30 ms after it ended)\n"
+"   +7.00  caller not understood: recognition failed: grammar x.gram not found  (http)\n"
+"   +8.00  caller's speech dropped (dtmf)\n"
+"   +8.10  caller pressed: 5\n";
+	char *got = tell(lines);
+
+	CHECK_STR(got, want);
+	free(got);
+}
+
 /* Said text, a URL and a reason holding ESC, CSI (0x9B, raw and as U+009B) and bad UTF-8:
  * the bytes are decoded by logparse, and must be escaped again on the way out. */
 static void test_hostile(void)
@@ -196,6 +250,7 @@ int main(void)
 	if (!ln)
 		return 1;
 	test_call();
+	test_speech();
 	test_hostile();
 	test_detect_and_caller_hangup();
 	test_list_note();

@@ -88,6 +88,7 @@ void transcript_init(struct transcript *t, FILE *out, long long base_ms)
 	t->base_ms = base_ms;
 	t->answer_ms = -1;
 	t->fcgi_index = -1;
+	t->speech_start_ms = t->speech_ms = t->asr_ms = -1;
 }
 
 static void on_key(struct transcript *t, const struct logparse_line *ln)
@@ -182,7 +183,7 @@ static void on_fcgi_turn(struct transcript *t, const struct logparse_line *ln)
 	t->fcgi_digits[0] = '\0';
 	if (d)
 		logparse_escape(t->fcgi_digits, sizeof(t->fcgi_digits), d, strlen(d));
-	if (sp && *sp) {
+	if (sp && *sp && !t->asr_seen) {
 		at(t, ln->ts_ms);
 		fputs("caller said: \"", t->out);
 		put(t, sp);
@@ -218,12 +219,51 @@ static void on_audio(struct transcript *t, const struct logparse_line *ln, int s
 		fprintf(t->out, ", %lld times", loop);
 	if (is(logparse_get(ln, "cached"), "yes"))
 		fputs(", cached", t->out);
-	if (t->first_audio && since >= 0)
+	if (t->first_audio && since >= 0) {
 		fprintf(t->out, ", first audio %lld ms after the answer", since);
-	else if (num(ln, "first_frame_ms") == -1)
+		if (t->asr_ms >= 0 && when >= t->asr_ms)
+			fprintf(t->out, ", %lld ms after the words", when - t->asr_ms);
+	} else if (num(ln, "first_frame_ms") == -1)
 		fputs(", never played", t->out);
 	fputs(")\n", t->out);
 	t->first_audio = 0;
+	t->asr_ms = -1;
+}
+
+/* The recognizer's answer: told at the start of the speech it heard, with how long that
+ * speech was and how long after its end the words were there. */
+static void on_asr(struct transcript *t, const struct logparse_line *ln)
+{
+	const char *text = logparse_get(ln, "text"), *err = logparse_get(ln, "error");
+	const char *conf = logparse_get(ln, "confidence");
+	long long ms = num(ln, "ms");
+
+	t->asr_seen = 1;
+	at(t, t->speech_start_ms >= 0 ? t->speech_start_ms : ln->ts_ms);
+	if (text && *text) {
+		fputs("caller said: \"", t->out);
+		put(t, text);
+		fputc('"', t->out);
+		t->asr_ms = ln->ts_ms;
+	} else if (err) {
+		fputs("caller not understood: recognition failed: ", t->out);
+		put(t, err);
+	} else {
+		fputs("caller not understood (no words recognized)", t->out);
+	}
+	fputs("  (", t->out);
+	if (t->speech_ms >= 0)
+		fprintf(t->out, "%lld.%lld s of speech, ", (t->speech_ms + 50) / 1000,
+			(t->speech_ms + 50) / 100 % 10);
+	put(t, logparse_get(ln, "engine"));
+	if (conf && text && *text) {
+		fputs(", confidence ", t->out);
+		put(t, conf);
+	}
+	if (ms >= 0)
+		fprintf(t->out, ", %lld ms after it ended", ms);
+	fputs(")\n", t->out);
+	t->speech_start_ms = t->speech_ms = -1;
 }
 
 static void on_listen(struct transcript *t, const struct logparse_line *ln)
@@ -330,6 +370,18 @@ static int on_ws(struct transcript *t, const struct logparse_line *ln, const cha
 		}
 	} else if (is(ev, "listen")) {
 		on_listen(t, ln);
+	} else if (is(ev, "speech_start")) {
+		t->speech_start_ms = ln->ts_ms;
+	} else if (is(ev, "speech_end")) {
+		t->speech_ms = num(ln, "duration_ms");
+	} else if (is(ev, "asr")) {
+		on_asr(t, ln);
+	} else if (is(ev, "speech_cancelled")) {
+		at(t, t->speech_start_ms >= 0 ? t->speech_start_ms : ln->ts_ms);
+		fputs("caller's speech dropped (", t->out);
+		put(t, logparse_get(ln, "why"));
+		fputs(")\n", t->out);
+		t->speech_start_ms = t->speech_ms = -1;
 	} else if (is(ev, "barge_in")) {
 		long long played = num(ln, "played_ms"), dropped = num(ln, "dropped_frames");
 
@@ -442,8 +494,9 @@ void transcript_add(struct transcript *t, const struct logparse_line *ln)
 	}
 	if (is(ln->prog, "ws")) {
 		/* Known events only: the keys stay held across lines that print nothing. */
+		/* (a key drops the speech it interrupted: that speech began before the keys) */
 		if (!(is(ev, "mark") && is(logparse_get(ln, "result"), "played")) &&
-		    !is(ev, "ws_done"))
+		    !is(ev, "ws_done") && !is(ev, "speech_cancelled"))
 			flush_keys(t);
 		on_ws(t, ln, ev);
 	} else if (is(ln->prog, "fcgi")) {

@@ -23,6 +23,11 @@ struct transcript {
 	char fcgi_digits[64];
 	char turn_url[TRANSCRIPT_KEEP_MAX];
 	unsigned long turns, turn_errors, barge_ins;
+	/* the caller's speech: when it started (-1: none under way), how long it was, and
+	 * when the agent had its words (-1: no reply to time against) */
+	long long speech_start_ms, speech_ms, asr_ms;
+	int asr_seen;			/* the call logs its recognitions (fcgi's copy is not
+					   printed again) */
 };
 
 /* 1 when LN marks an agent call: a ws "agent" line, or ws_start with mode=agent. */

@@ -307,12 +307,14 @@ int sim_agent_step(struct sim_agent *a, int64_t now, size_t buffered, size_t pen
 	if (a->finished || a->done || buffered || pending_marks || returned_unsent)
 		return 0;
 	if (!a->open) {
-		/* A clip can end after the agent's last wait (a burst it did not answer, a
-		 * barge-in): once all is said and quiet that long, hang up too. */
+		/* A clip can end after the agent's last wait (said over it, or still being
+		 * said when the wait came): once it is all out, nothing is owed, and it has
+		 * been quiet that long, that is a wait too: the next step goes, or hang up. */
 		if (quiet < a->say_done_us)
 			quiet = a->say_done_us;
-		if (a->cfg.nsays && a->waits && script_over(a) && now - quiet >= a->cfg.quiet_us)
-			a->done = 1;
+		if (a->cfg.nsays && a->waits && !a->reply_pending && !keys_in_flight(a) &&
+		    !says_in_flight(a) && now - quiet >= a->cfg.quiet_us)
+			schedule_next(a, now);
 		return 0;
 	}
 	if (now - quiet < a->cfg.quiet_us)

@@ -76,6 +76,10 @@ static int load_raw(const char *path, int rate, uint8_t **out, size_t *n, char *
 		snprintf(err, cap, "%s: read error", path);
 		goto out;
 	}
+	if (!len) {
+		snprintf(err, cap, "%s: no audio in it", path);
+		goto out;
+	}
 	if (len % 2) {
 		snprintf(err, cap, "%s: %zu bytes is not a whole number of 16-bit samples", path,
 			 len);

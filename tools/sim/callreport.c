@@ -39,12 +39,14 @@ static void say_human(const struct sim_agent *a, size_t i)
 	}
 	printf(", %.2f s sent %.3f..%.3f s", (double)s->sent / 8000.0, ms(s->first_us) / 1000.0,
 	       ms(s->last_us >= 0 ? s->last_us : s->first_us) / 1000.0);
-	if (s->onset_us >= 0)
+	if (s->onset_us >= 0 && s->voice_end_us >= 0)
 		printf(", voice %.3f..%.3f s", ms(s->onset_us) / 1000.0,
 		       ms(s->voice_end_us) / 1000.0);
+	else if (s->onset_us >= 0)
+		printf(", voice from %.3f s (cut short)", ms(s->onset_us) / 1000.0);
 	else
 		printf(", no voice (silence)");
-	if (s->clear_us >= 0)
+	if (s->clear_us >= 0 && s->onset_us >= 0)
 		printf("; clear %.0f ms after its onset", ms(s->clear_us - s->onset_us));
 	if (rep < 0) {
 		printf("; no reply heard\n");

@@ -34,8 +34,8 @@ wait_until 10 grep -q '^listening on ' "$WORK/turnsrv.out" || notok "turn stub s
 TURN=http://127.0.0.1:$(awk '/^listening on /{print $3; exit}' "$WORK/turnsrv.out")
 
 # --- the grammar directory and the templates ---------------------------------------------------
-mkdir -p "$WORK/grammars" && cp "$TESTDATA/goforward.gram" "$WORK/grammars/" &&
-	chmod 0755 "$WORK/grammars" && chmod 0644 "$WORK/grammars/goforward.gram"
+mkdir -p "$WORK/grammars" && cp "$TESTDATA/goforward.gram" "$TESTDATA/cards/cards.gram" "$WORK/grammars/" &&
+	chmod 0755 "$WORK/grammars" && chmod 0644 "$WORK/grammars"/*.gram
 TPL=$(templates_copy)
 LONG="This prompt is long on purpose. It goes on for several seconds, so that the caller can talk over it. It would go on and on and on."
 # +15550000101: a phrase list (hints); the shipped turn_speech says "You said …"
@@ -45,6 +45,10 @@ XML
 # +15550000102: a JSGF grammar from [asr] grammar_dir
 cat > "$TPL/turn_start.15550000102.xml" <<'XML'
 <Response><Gather input="speech" grammar="goforward.gram"><Say>Say a command.</Say></Gather></Response>
+XML
+# +15550000107: the cards grammar (a 16 kHz WAV this time: libsndfile's path in the sim)
+cat > "$TPL/turn_start.15550000107.xml" <<'XML'
+<Response><Gather input="speech" grammar="cards.gram"><Say>Pick a card.</Say></Gather></Response>
 XML
 # +15550000104: 3 s timeout; a timeout says so and hangs up; a false result would be spoken
 cat > "$TPL/turn_start.15550000104.xml" <<XML
@@ -92,9 +96,10 @@ BASE=http://127.0.0.1:$HTTP_PORT
 
 # Independent calls at once: the suite's time is the longest of them.
 S_PHRASE=CA$(hex32); S_GRAM=CA$(hex32); S_STUB=CA$(hex32); S_TIME=CA$(hex32)
-S_BURST=CA$(hex32); S_BARGE=CA$(hex32); S_MENU=CA$(hex32)
+S_BURST=CA$(hex32); S_BARGE=CA$(hex32); S_MENU=CA$(hex32); S_CARDS=CA$(hex32)
 run_bg phrase --call-sid "$S_PHRASE" --to +15550000101 --say "$GOFORWARD" --max-seconds 25 --record "$WORK/phrase.wav"
 run_bg gram --call-sid "$S_GRAM" --to +15550000102 --say "$GOFORWARD" --max-seconds 25 --record "$WORK/gram.wav"
+run_bg cards --call-sid "$S_CARDS" --to +15550000107 --say "$TESTDATA/cards/001.wav" --max-seconds 25
 run_bg stub --call-sid "$S_STUB" --to +15550000103 --say "$GOFORWARD" --max-seconds 25
 run_bg timeout --call-sid "$S_TIME" --to +15550000104 --say "$WORK/silence_noise.wav" --quiet-ms 300 --max-seconds 25 --expect-hangup
 run_bg burst --call-sid "$S_BURST" --to +15550000105 --say-at 1.0 --say "$WORK/burst.wav" --max-seconds 25
@@ -120,6 +125,12 @@ expect_eq "grammar: PASS" "$(jget "$out" .outcome)" pass
 expect_match "grammar: log asr text exact" "$log" ' ws asr .* text="go forward ten meters"'
 expect_match "grammar: said back" "$log" ' ws say text="You said go forward ten meters\." '
 expect_match "grammar: pocketsphinx hears it back" "$(heard "$WORK/gram.wav" "$(jget "$out" '.agent.says[0].reply_start_ms / 1000')")" "you said go forward ten meters"
+
+# --- a WAV of another speaker, with the cards grammar ---------------------------------------------
+out=$(json cards); log=$(call_log "$S_CARDS")
+expect_eq "cards grammar: PASS" "$(jget "$out" .outcome)" pass
+expect_match "cards grammar: cards/001.wav is \"ten of clubs\"" "$log" ' ws asr .* text="ten of clubs"'
+expect_match "cards grammar: said back" "$log" ' ws say text="You said ten of clubs\." '
 
 # --- the turn POST: SpeechResult, Confidence, Interrupted (recorded by the stub) -----------------
 turn() { jq -c '(.fields | map({(.[0]): .[1]}) | add) as $f | select($f.CallSid == "'"$1"'" and $f.TurnEvent == "speech") | '"$2" "$WORK/turns.jsonl" 2>/dev/null | head -1; }

@@ -80,12 +80,15 @@ $(BUILD)/libfcgi.a $(BUILD)/libws.a $(BUILD)/libsim.a $(BUILD)/liblog.a: | $(BUI
 
 $(BUILD)/callpipe-fcgi: $(call obj,fcgi/main.c) $(BUILD)/libfcgi.a $(BUILD)/libcommon.a
 $(BUILD)/callpipe-ws:   $(call obj,wshelper/main.c) $(BUILD)/libws.a $(BUILD)/libcommon.a
-$(BUILD)/callpipe-sim:  $(call obj,tools/sim/main.c) $(BUILD)/libsim.a $(BUILD)/libcommon.a
+# The simulator speaks audio files (--say) through the helper's audio/ converters.
+$(BUILD)/callpipe-sim:  $(call obj,tools/sim/main.c) $(BUILD)/libsim.a \
+                        $(call obj,$(wildcard audio/*.c)) $(BUILD)/libcommon.a
 $(BUILD)/callpipe-log:  $(call obj,tools/log/main.c) $(BUILD)/liblog.a $(BUILD)/libcommon.a
 $(BINS):
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
-TEST_LIBS := $(BUILD)/libfcgi.a $(BUILD)/libws.a $(BUILD)/libsim.a $(BUILD)/liblog.a $(BUILD)/libcommon.a
+# libsim.a before libws.a: the simulator's --say uses audio/, which libws.a holds.
+TEST_LIBS := $(BUILD)/libfcgi.a $(BUILD)/libsim.a $(BUILD)/libws.a $(BUILD)/liblog.a $(BUILD)/libcommon.a
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_ALL)

@@ -9,6 +9,11 @@
 
 #include "g711.h"
 #include "playout.h"
+#include "say.h"
+
+/* A clear this long after a clip's voice ended still answers it (the agent's endpointing
+ * may cut the audio only once it is sure the caller speaks). */
+#define SAY_CLEAR_WINDOW_US 2000000
 
 int sim_agent_add_group(struct sim_agent_cfg *cfg, const char *keys, int64_t at_us,
 			char *err, size_t cap)
@@ -35,6 +40,27 @@ int sim_agent_add_group(struct sim_agent_cfg *cfg, const char *keys, int64_t at_
 	g->scheduled = g->timed;
 	g->at_us = at_us;
 	g->first_us = g->last_us = -1;
+	g->order = cfg->norder++;
+	return 0;
+}
+
+int sim_agent_add_say(struct sim_agent_cfg *cfg, const struct sim_say_clip *clip,
+		      int64_t at_us, char *err, size_t cap)
+{
+	struct sim_agent_say *s;
+
+	if (cfg->nsays >= SIM_AGENT_SAYS_MAX) {
+		snprintf(err, cap, "at most %d --say clips", SIM_AGENT_SAYS_MAX);
+		return -1;
+	}
+	s = &cfg->says[cfg->nsays++];
+	memset(s, 0, sizeof(*s));
+	s->clip = clip;
+	s->timed = at_us >= 0;
+	s->scheduled = s->timed;
+	s->at_us = at_us;
+	s->first_us = s->onset_us = s->voice_end_us = s->last_us = s->clear_us = -1;
+	s->order = cfg->norder++;
 	return 0;
 }
 
@@ -46,6 +72,8 @@ struct sim_agent *sim_agent_new(const struct sim_agent_cfg *cfg)
 		return NULL;
 	a->cfg = *cfg;
 	a->last_media_us = a->quiet_from_us = 0;
+	a->say_active = -1;
+	a->say_done_us = -1;
 	return a;
 }
 
@@ -147,6 +175,26 @@ void sim_agent_marks_played(struct sim_agent *a, size_t n)
 		u->marks_played += n;
 }
 
+/* A clear at NOW answers the clip whose voice began last, if it is still speaking or has
+ * just stopped: the agent heard the caller, so its answer is awaited. */
+static void say_clear(struct sim_agent *a, int64_t now)
+{
+	struct sim_agent_say *s = NULL;
+	size_t i;
+
+	for (i = 0; i < a->cfg.nsays; i++) {
+		struct sim_agent_say *c = &a->cfg.says[i];
+
+		if (c->onset_us >= 0 && (!s || c->onset_us > s->onset_us))
+			s = c;
+	}
+	if (!s || s->clear_us >= 0 ||
+	    (s->voice_end_us >= 0 && now - s->voice_end_us > SAY_CLEAR_WINDOW_US))
+		return;
+	s->clear_us = now;
+	a->reply_pending = 1;
+}
+
 void sim_agent_clear(struct sim_agent *a, int64_t now, size_t bytes, size_t marks)
 {
 	struct sim_agent_utt *u = latest(a);
@@ -155,6 +203,7 @@ void sim_agent_clear(struct sim_agent *a, int64_t now, size_t bytes, size_t mark
 		return;
 	a->clears++;
 	a->marks_flushed += marks;
+	say_clear(a, now);
 	if (now > a->quiet_from_us)
 		a->quiet_from_us = now;
 	if (!u)
@@ -191,6 +240,62 @@ static int all_keys_sent(const struct sim_agent *a)
 	return 1;
 }
 
+/* A clip being spoken, or one given to this wait and not yet begun. */
+static int says_in_flight(const struct sim_agent *a)
+{
+	size_t i;
+
+	if (a->say_active >= 0)
+		return 1;
+	for (i = 0; i < a->cfg.nsays; i++) {
+		const struct sim_agent_say *s = &a->cfg.says[i];
+
+		if (s->scheduled && !s->timed && s->sent < s->clip->len)
+			return 1;
+	}
+	return 0;
+}
+
+static int script_over(const struct sim_agent *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->cfg.nsays; i++)
+		if (a->cfg.says[i].sent < a->cfg.says[i].clip->len)
+			return 0;
+	return all_keys_sent(a) && !a->reply_pending && a->say_active < 0;
+}
+
+/* At a wait: the next --dtmf or --say in command-line order goes now. */
+static void schedule_next(struct sim_agent *a, int64_t now)
+{
+	struct sim_agent_group *g = NULL;
+	struct sim_agent_say *s = NULL;
+
+	while (a->next_wait_group < a->cfg.ngroups && a->cfg.groups[a->next_wait_group].timed)
+		a->next_wait_group++;
+	while (a->next_wait_say < a->cfg.nsays && a->cfg.says[a->next_wait_say].timed)
+		a->next_wait_say++;
+	if (a->next_wait_group < a->cfg.ngroups)
+		g = &a->cfg.groups[a->next_wait_group];
+	if (a->next_wait_say < a->cfg.nsays)
+		s = &a->cfg.says[a->next_wait_say];
+	if (g && (!s || g->order < s->order)) {
+		a->next_wait_group++;
+		g->scheduled = 1;
+		g->at_us = now;
+		g->at_wait = a->waits;
+	} else if (s) {
+		a->next_wait_say++;
+		s->scheduled = 1;
+		s->at_us = now;
+		s->at_wait = a->waits;
+	} else if (script_over(a)) {
+		/* Nothing more to press or say, the last of it answered: hang up. */
+		a->done = 1;
+	}
+}
+
 int sim_agent_step(struct sim_agent *a, int64_t now, size_t buffered, size_t pending_marks,
 		   size_t returned_unsent)
 {
@@ -199,28 +304,90 @@ int sim_agent_step(struct sim_agent *a, int64_t now, size_t buffered, size_t pen
 
 	if (buffered > a->max_buffered)
 		a->max_buffered = buffered;
-	if (!a->open || a->finished || a->done || buffered || pending_marks || returned_unsent ||
-	    now - quiet < a->cfg.quiet_us)
+	if (a->finished || a->done || buffered || pending_marks || returned_unsent)
+		return 0;
+	if (!a->open) {
+		/* A clip can end after the agent's last wait (said over it, or still being
+		 * said when the wait came): once it is all out, nothing is owed, and it has
+		 * been quiet that long, that is a wait too: the next step goes, or hang up. */
+		if (quiet < a->say_done_us)
+			quiet = a->say_done_us;
+		if (a->cfg.nsays && a->waits && !a->reply_pending && !keys_in_flight(a) &&
+		    !says_in_flight(a) && now - quiet >= a->cfg.quiet_us)
+			schedule_next(a, now);
+		return 0;
+	}
+	if (now - quiet < a->cfg.quiet_us)
 		return 0;
 	/* The agent has finished speaking: all played, every mark back, quiet since. */
 	end_utt(a, now, SIM_UTT_WAIT);
 	a->waits++;
-	if (keys_in_flight(a))
+	if (keys_in_flight(a) || says_in_flight(a))
 		return 1;
-	while (a->next_wait_group < a->cfg.ngroups && a->cfg.groups[a->next_wait_group].timed)
-		a->next_wait_group++;
-	if (a->next_wait_group < a->cfg.ngroups) {
-		struct sim_agent_group *g = &a->cfg.groups[a->next_wait_group++];
-
-		g->scheduled = 1;
-		g->at_us = now;
-		g->at_wait = a->waits;
-		return 1;
-	}
-	/* Nothing more to press: once the last keys have been answered, hang up. */
-	if (all_keys_sent(a) && !a->reply_pending)
-		a->done = 1;
+	schedule_next(a, now);
 	return 1;
+}
+
+const uint8_t *sim_agent_say_frame(struct sim_agent *a, int64_t now)
+{
+	struct sim_agent_say *s;
+	const struct sim_say_clip *c;
+	const uint8_t *p;
+	size_t i;
+
+	if (a->finished || a->done)
+		return NULL;
+	if (a->say_active < 0) {
+		long pick = -1;
+
+		for (i = 0; i < a->cfg.nsays; i++) {
+			s = &a->cfg.says[i];
+			if (s->scheduled && !s->sent && s->at_us <= now &&
+			    (pick < 0 || s->at_us < a->cfg.says[pick].at_us))
+				pick = (long)i;
+		}
+		if (pick < 0)
+			return NULL;
+		a->say_active = pick;
+		s = &a->cfg.says[pick];
+		s->first_us = now;
+		if (!s->timed)
+			a->reply_pending = 1;   /* the agent was listening: it answers */
+	}
+	s = &a->cfg.says[a->say_active];
+	c = s->clip;
+	p = c->ulaw + s->sent;
+	/* A frame goes out once its 20 ms are captured: its send time is when the server
+	 * could know of that audio at the earliest. */
+	if (c->voice_to && s->sent == c->voice_from)
+		s->onset_us = now;
+	s->sent += SIM_FRAME_BYTES;
+	if (c->voice_to && s->sent == c->voice_to)
+		s->voice_end_us = now;
+	if (s->sent >= c->len) {
+		s->last_us = now;
+		a->say_active = -1;
+		a->say_done_us = now;
+	}
+	return p;
+}
+
+long sim_agent_say_reply(const struct sim_agent *a, size_t si, int audible)
+{
+	const struct sim_agent_say *s = &a->cfg.says[si];
+	size_t i;
+
+	if (s->first_us < 0)
+		return -1;
+	for (i = 0; i < a->nutts; i++) {
+		const struct sim_agent_utt *u = &a->utts[i];
+
+		if (u->start_us < s->first_us)
+			continue;
+		if (!audible || sim_agent_utt_rms(u) > SIM_AGENT_RMS_FLOOR)
+			return (long)i;
+	}
+	return -1;
 }
 
 /* The group whose next key is due soonest (at or before NOW), or -1. */
@@ -374,6 +541,45 @@ static int keys_verdict(const struct sim_agent *a, double max_seconds, int hung_
 	return 0;
 }
 
+static int says_verdict(const struct sim_agent *a, int hung_up, char *why, size_t cap)
+{
+	size_t i;
+
+	for (i = 0; i < a->cfg.nsays; i++) {
+		const struct sim_agent_say *s = &a->cfg.says[i];
+		const char *path = s->clip->path;
+		long any, heard;
+
+		if (s->sent < s->clip->len) {
+			snprintf(why, cap, "the caller %s %s: %s", s->sent ? "did not finish saying" :
+				 "never said", path, hung_up ? "the agent hung up first" :
+				 s->timed ? "the call ended before its time" : a->open ?
+				 "the agent never finished speaking (its audio kept coming or its "
+				 "marks did not come back)" : "the agent did not wait for it before "
+				 "the call ended");
+			return 1;
+		}
+		/* At a wait the agent listened, and a clear says it heard: either way an answer
+		 * is due. A clip said over the agent and not heard needs none. */
+		if (s->timed && s->clear_us < 0)
+			continue;
+		any = sim_agent_say_reply(a, i, 0);
+		heard = sim_agent_say_reply(a, i, 1);
+		if (heard >= 0)
+			continue;
+		if (any >= 0)
+			snprintf(why, cap, "the reply to saying %s was silence (utterance %ld, RMS "
+				 "%.0f, floor %.0f)", path, any + 1, sim_agent_utt_rms(&a->utts[any]),
+				 SIM_AGENT_RMS_FLOOR);
+		else
+			snprintf(why, cap, "no reply was heard after saying %s (%s)", path,
+				 hung_up ? "the agent hung up" : "waited until the end of the call, "
+				 "at most --max-seconds");
+		return 1;
+	}
+	return 0;
+}
+
 int sim_agent_verdict(const struct sim_agent *a, int close_code, int expect_hangup,
 		      double max_seconds, char *why, size_t cap)
 {
@@ -407,7 +613,8 @@ int sim_agent_verdict(const struct sim_agent *a, int close_code, int expect_hang
 			 "(an agent hangs up with 1000)", close_code);
 		return 1;
 	}
-	if (keys_verdict(a, max_seconds, close_code == 1000, why, cap))
+	if (keys_verdict(a, max_seconds, close_code == 1000, why, cap) ||
+	    says_verdict(a, close_code == 1000, why, cap))
 		return 1;
 	if (close_code == 1000 && (a->unplayed_at_end || a->pending_marks_at_end)) {
 		snprintf(why, cap, "the agent hung up with %.0f ms of its audio not yet played "

@@ -11,6 +11,9 @@
 #define SIM_AGENT_RMS_FLOOR 200.0
 #define SIM_AGENT_GROUPS_MAX 32      /* --dtmf and --dtmf-at groups, all told */
 #define SIM_AGENT_KEYS_MAX 64        /* keys in one group */
+#define SIM_AGENT_SAYS_MAX 16        /* --say clips */
+
+struct sim_say_clip;
 
 enum sim_agent_end { SIM_UTT_OPEN, SIM_UTT_WAIT, SIM_UTT_CLEAR, SIM_UTT_HANGUP, SIM_UTT_END };
 
@@ -22,6 +25,22 @@ struct sim_agent_group {
 	unsigned at_wait;            /* the wait it went at (1 = the first), 0: timed/none */
 	size_t sent;                 /* keys sent so far */
 	int64_t first_us, last_us;   /* when its first and last key went out */
+	unsigned order;              /* its place among --dtmf and --say on the command line */
+};
+
+/* One --say: the caller speaks CLIP at a wait (the agent listens) or at AT_US (over it). */
+struct sim_agent_say {
+	const struct sim_say_clip *clip;   /* not owned: the options keep it */
+	unsigned order;
+	int timed;                   /* --say-at: at AT_US; else at a wait */
+	int64_t at_us;
+	int scheduled;
+	unsigned at_wait;
+	size_t sent;                 /* bytes of it sent so far */
+	/* When (µs after stream start) its first frame, the frame where its voice begins,
+	 * the frame where it ends and its last frame went out; the first clear received after
+	 * the voice began (before another clip started). -1: not (yet). */
+	int64_t first_us, onset_us, voice_end_us, last_us, clear_us;
 };
 
 struct sim_agent_utt {
@@ -40,6 +59,9 @@ struct sim_agent_cfg {
 	int64_t gap_us;              /* --dtmf-gap-ms */
 	size_t ngroups;
 	struct sim_agent_group groups[SIM_AGENT_GROUPS_MAX];
+	size_t nsays;
+	struct sim_agent_say says[SIM_AGENT_SAYS_MAX];
+	unsigned norder;             /* groups and says added so far */
 };
 
 struct sim_agent {
@@ -50,7 +72,11 @@ struct sim_agent {
 	int64_t last_media_us, quiet_from_us;
 	unsigned waits;              /* times the agent was heard waiting */
 	size_t next_wait_group;      /* the next --dtmf group (index into groups) to send */
-	int reply_pending;           /* keys went out; no utterance has begun since */
+	size_t next_wait_say;        /* the next --say (index into says) to speak at a wait */
+	int reply_pending;           /* keys or a --say at a wait went out; no utterance has
+	                                begun since */
+	long say_active;             /* the clip being spoken (index into says), -1 none */
+	int64_t say_done_us;         /* when the last clip ended, -1 none */
 	int done;                    /* the script is over: hang up */
 	int finished;                /* the stream ended (sim_agent_finish) */
 	unsigned long clears, marks_played, marks_flushed, frames, odd_frames;
@@ -64,6 +90,11 @@ struct sim_agent {
  * 0, or -1 with ERR filled (bad key, too many). */
 int sim_agent_add_group(struct sim_agent_cfg *cfg, const char *keys, int64_t at_us,
 			char *err, size_t cap);
+
+/* Add a --say of CLIP to CFG: at a wait (AT_US < 0) or AT_US after stream start. 0, or
+ * -1 with ERR (too many). */
+int sim_agent_add_say(struct sim_agent_cfg *cfg, const struct sim_say_clip *clip,
+		      int64_t at_us, char *err, size_t cap);
 
 /* A new agent for CFG (copied). NULL when out of memory. */
 struct sim_agent *sim_agent_new(const struct sim_agent_cfg *cfg);
@@ -85,6 +116,12 @@ int sim_agent_step(struct sim_agent *a, int64_t now, size_t buffered, size_t pen
 /* The key due at NOW, or 0; sim_agent_key_sent once it has gone out. */
 char sim_agent_key_due(const struct sim_agent *a, int64_t now);
 void sim_agent_key_sent(struct sim_agent *a, int64_t now);
+/* The caller's media frame going out at NOW: the 160 bytes of the clip being spoken, or
+ * NULL for silence (a clip due starts here; its progress and times are kept). */
+const uint8_t *sim_agent_say_frame(struct sim_agent *a, int64_t now);
+/* The utterance that answers say S (the first to begin after its first frame), or -1;
+ * with AUDIBLE, the first such utterance with sound. */
+long sim_agent_say_reply(const struct sim_agent *a, size_t s, int audible);
 /* The stream ended at NOW (HANGUP: the server closed it), with BUFFERED bytes and
  * PENDING marks not played; only the first call counts. */
 void sim_agent_finish(struct sim_agent *a, int64_t now, int hangup, size_t buffered,

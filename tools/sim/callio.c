@@ -200,7 +200,11 @@ int sim_call_write_next(struct sim_call *c)
 			sim_load_frame(frame, c->idx, f);
 			p = frame;
 		} else if (e->cfg.agent) {
-			p = e->cfg.audio;   /* the caller's line: the same frame again and again */
+			/* The caller's line: silence again and again, or what it says now. */
+			p = c->idx == 0 ? sim_agent_say_frame(e->cfg.agent, now - c->t_media0) :
+			    NULL;
+			if (!p)
+				p = e->cfg.audio;
 		} else {
 			p = e->cfg.audio + (size_t)f * SIM_FRAME_BYTES;
 		}

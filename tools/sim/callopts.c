@@ -86,23 +86,83 @@ static int add_dtmf_arg(struct sim_callopts *o, const char *keys, double at)
 		return -1;
 	}
 	o->dtmf_args[o->ndtmf_args] = keys;
+	o->dtmf_arg_order[o->ndtmf_args] = o->nargs_ordered++;
 	o->dtmf_arg_at[o->ndtmf_args++] = at;
+	return 0;
+}
+
+/* --say FILE, at the time a --say-at before it gave (or at a wait). */
+static int add_say_arg(struct sim_callopts *o, const char *path)
+{
+	if (o->nsay_args >= SIM_AGENT_SAYS_MAX) {
+		fprintf(stderr, "callpipe-sim: at most %d --say options\n", SIM_AGENT_SAYS_MAX);
+		return -1;
+	}
+	o->say_args[o->nsay_args] = path;
+	o->say_arg_order[o->nsay_args] = o->nargs_ordered++;
+	o->say_arg_at[o->nsay_args++] = o->say_at_pending;
+	o->say_at_pending = -1;
+	return 0;
+}
+
+/* Load every --say clip and give the agent the keys and clips in command-line order. */
+static int agent_script(struct sim_callopts *o)
+{
+	char err[400];
+	size_t d = 0, s = 0;
+	unsigned k;
+
+	if (o->nsay_args) {
+		o->says = calloc(o->nsay_args, sizeof(*o->says));
+		if (!o->says) {
+			fprintf(stderr, "callpipe-sim: out of memory\n");
+			return SIM_EXIT_FAIL;
+		}
+	}
+	for (k = 0; k < o->nargs_ordered; k++) {
+		if (d < o->ndtmf_args && o->dtmf_arg_order[d] == k) {
+			double at = o->dtmf_arg_at[d];
+
+			if (sim_agent_add_group(&o->agent_cfg, o->dtmf_args[d],
+						at < 0 ? -1 : (int64_t)(at * 1e6), err, sizeof(err))) {
+				fprintf(stderr, "callpipe-sim: --dtmf%s: %s\n", at < 0 ? "" : "-at",
+					err);
+				return SIM_EXIT_USAGE;
+			}
+			d++;
+		} else if (s < o->nsay_args && o->say_arg_order[s] == k) {
+			double at = o->say_arg_at[s];
+
+			if (sim_say_load(&o->says[s], o->say_args[s], o->say_raw_rate, err,
+					 sizeof(err)) ||
+			    sim_agent_add_say(&o->agent_cfg, &o->says[s],
+					      at < 0 ? -1 : (int64_t)(at * 1e6), err, sizeof(err))) {
+				fprintf(stderr, "callpipe-sim: --say: %s\n", err);
+				return SIM_EXIT_USAGE;
+			}
+			s++;
+		}
+	}
 	return 0;
 }
 
 /* The options that only mean something with --agent, and those that mean nothing with it. */
 static int agent_opts(struct sim_callopts *o)
 {
-	char err[200];
-	size_t i;
+	int r;
 
 	if (!o->agent) {
-		if (o->ndtmf_at || o->expect_hangup) {
+		if (o->ndtmf_at || o->expect_hangup || o->nsay_args || o->say_at_pending >= 0) {
 			fprintf(stderr, "callpipe-sim: --%s goes with --agent\n", o->ndtmf_at ?
-				"dtmf-at" : "expect-hangup");
+				"dtmf-at" : o->expect_hangup ? "expect-hangup" : o->nsay_args ? "say" :
+				"say-at");
 			return SIM_EXIT_USAGE;
 		}
 		return 0;
+	}
+	if (o->say_at_pending >= 0) {
+		fprintf(stderr, "callpipe-sim: --say-at times the --say after it; none followed\n");
+		return SIM_EXIT_USAGE;
 	}
 	if (o->audio_file || o->seconds_given || o->fast || o->expect_echo || o->drain_given) {
 		fprintf(stderr, "callpipe-sim: --%s does not go with --agent (the caller sends "
@@ -113,15 +173,9 @@ static int agent_opts(struct sim_callopts *o)
 	}
 	o->agent_cfg.quiet_us = (int64_t)(o->quiet_ms * 1000);
 	o->agent_cfg.gap_us = (int64_t)(o->dtmf_gap_ms * 1000);
-	for (i = 0; i < o->ndtmf_args; i++) {
-		double at = o->dtmf_arg_at[i];
-
-		if (sim_agent_add_group(&o->agent_cfg, o->dtmf_args[i],
-					at < 0 ? -1 : (int64_t)(at * 1e6), err, sizeof(err))) {
-			fprintf(stderr, "callpipe-sim: --dtmf%s: %s\n", at < 0 ? "" : "-at", err);
-			return SIM_EXIT_USAGE;
-		}
-	}
+	r = agent_script(o);
+	if (r)
+		return r;
 	o->dtmf = NULL;   /* the agent presses the keys */
 	return 0;
 }
@@ -135,6 +189,10 @@ void sim_callopts_free(struct sim_callopts *o)
 	free(o->extra);
 	o->extra = NULL;
 	o->nextra = 0;
+	for (i = 0; o->says && i < o->nsay_args; i++)
+		sim_say_clip_free(&o->says[i]);
+	free(o->says);
+	o->says = NULL;
 }
 
 int sim_callopts_parse(int argc, char **argv, struct sim_callopts *o)
@@ -144,7 +202,7 @@ int sim_callopts_parse(int argc, char **argv, struct sim_callopts *o)
 	       O_AUDIO, O_SECONDS, O_FAST, O_DTMF, O_RECORD, O_ECHO, O_DRAIN, O_TIMEOUT,
 	       O_JSON, O_TRACE, O_LWSDEBUG, O_INJECT, O_INJSIZE, O_EXPCLOSE, O_AGENT, O_DTMFAT,
 	       O_DTMFGAP, O_QUIET, O_MAXSEC, O_EXPHANGUP, O_ACCOUNT, O_STOKEN, O_NOSTOKEN,
-	       O_HELP };
+	       O_SAY, O_SAYAT, O_SAYRATE, O_HELP };
 	static const struct option lo[] = {
 		{ "auth-token", required_argument, NULL, O_TOKEN },
 		{ "public-url", required_argument, NULL, O_PUBLIC },
@@ -185,6 +243,9 @@ int sim_callopts_parse(int argc, char **argv, struct sim_callopts *o)
 		{ "quiet-ms", required_argument, NULL, O_QUIET },
 		{ "max-seconds", required_argument, NULL, O_MAXSEC },
 		{ "expect-hangup", no_argument, NULL, O_EXPHANGUP },
+		{ "say", required_argument, NULL, O_SAY },
+		{ "say-at", required_argument, NULL, O_SAYAT },
+		{ "say-raw-rate", required_argument, NULL, O_SAYRATE },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -204,6 +265,8 @@ int sim_callopts_parse(int argc, char **argv, struct sim_callopts *o)
 	o->max_seconds = 60;
 	o->quiet_ms = 700;
 	o->dtmf_gap_ms = 100;
+	o->say_at_pending = -1;
+	o->say_raw_rate = SIM_SAY_RAW_RATE;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
@@ -274,6 +337,25 @@ int sim_callopts_parse(int argc, char **argv, struct sim_callopts *o)
 			break;
 		}
 		case O_AGENT: o->agent = 1; break;
+		case O_SAY:
+			if (add_say_arg(o, optarg))
+				return SIM_EXIT_USAGE;
+			break;
+		case O_SAYAT:
+			if (o->say_at_pending >= 0) {
+				fprintf(stderr, "callpipe-sim: --say-at times the --say after it; two "
+					"came in a row\n");
+				return SIM_EXIT_USAGE;
+			}
+			if (num_opt("--say-at", optarg, 0, 3600, &o->say_at_pending))
+				return SIM_EXIT_USAGE;
+			break;
+		case O_SAYRATE:
+			/* audio/resample's range */
+			if (num_opt("--say-raw-rate", optarg, 8000, 192000, &v) || v != (int)v)
+				return SIM_EXIT_USAGE;
+			o->say_raw_rate = (int)v;
+			break;
 		case O_EXPHANGUP: o->expect_hangup = 1; break;
 		case O_DTMFGAP:
 			if (num_opt("--dtmf-gap-ms", optarg, 0, 10000, &o->dtmf_gap_ms))

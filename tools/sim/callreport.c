@@ -11,6 +11,55 @@ static double ms(int64_t us)
 	return (double)us / 1000.0;
 }
 
+/* The ms from a clip's end of voice (its last frame when it has none) to T, -1 when T or
+ * the clip did not happen. */
+static double say_after_end(const struct sim_agent_say *s, int64_t t)
+{
+	int64_t end = s->voice_end_us >= 0 ? s->voice_end_us : s->last_us;
+
+	return t >= 0 && end >= 0 ? ms(t - end) : -1.0;
+}
+
+/* One --say: when it went, its voice, the clear it drew, the reply. */
+static void say_human(const struct sim_agent *a, size_t i)
+{
+	const struct sim_agent_say *s = &a->cfg.says[i];
+	long rep = sim_agent_say_reply(a, i, 0), heard = sim_agent_say_reply(a, i, 1);
+
+	printf("say       %s ", s->clip->path);
+	if (s->timed)
+		printf("at %.3f s", ms(s->at_us) / 1000.0);
+	else if (s->at_wait)
+		printf("at wait %u", s->at_wait);
+	else
+		printf("at a wait");
+	if (!s->sent) {
+		printf(": never said\n");
+		return;
+	}
+	printf(", %.2f s sent %.3f..%.3f s", (double)s->sent / 8000.0, ms(s->first_us) / 1000.0,
+	       ms(s->last_us >= 0 ? s->last_us : s->first_us) / 1000.0);
+	if (s->onset_us >= 0 && s->voice_end_us >= 0)
+		printf(", voice %.3f..%.3f s", ms(s->onset_us) / 1000.0,
+		       ms(s->voice_end_us) / 1000.0);
+	else if (s->onset_us >= 0)
+		printf(", voice from %.3f s (cut short)", ms(s->onset_us) / 1000.0);
+	else
+		printf(", no voice (silence)");
+	if (s->clear_us >= 0 && s->onset_us >= 0)
+		printf("; clear %.0f ms after its onset", ms(s->clear_us - s->onset_us));
+	if (rep < 0) {
+		printf("; no reply heard\n");
+		return;
+	}
+	printf("; reply (utterance %ld) %.0f ms after its end", rep + 1,
+	       say_after_end(s, a->utts[rep].start_us));
+	if (heard >= 0 && a->utts[heard].audible_us >= 0)
+		printf(", audible after %.0f ms\n", say_after_end(s, a->utts[heard].audible_us));
+	else
+		printf(", silence\n");
+}
+
 /* call --agent: each utterance heard, each group of keys and its reply, the totals. */
 static void agent_human(const struct sim_callrun *r)
 {
@@ -20,8 +69,9 @@ static void agent_human(const struct sim_callrun *r)
 	int64_t first_key;
 	size_t i, g;
 
-	printf("media     sent %lu frames of silence (%.2f s), received %llu bytes (%lu frames, "
-	       "%s)\n", t->frames_sent, t->frames_sent * 0.02,
+	printf("media     sent %lu frames of %s (%.2f s), received %llu bytes (%lu frames, "
+	       "%s)\n", t->frames_sent, a->cfg.nsays ? "silence and speech" : "silence",
+	       t->frames_sent * 0.02,
 	       (unsigned long long)t->bytes_received, t->frames_received,
 	       a->odd_frames ? "some not 160 bytes" : "all 160 bytes");
 	for (i = 0; i < a->nutts; i++) {
@@ -31,6 +81,9 @@ static void agent_human(const struct sim_callrun *r)
 
 		for (g = 0; !role[0] && g < a->cfg.ngroups; g++)
 			if (sim_agent_reply(a, g, 0) == (long)i)
+				role = "reply";
+		for (g = 0; !role[0] && g < a->cfg.nsays; g++)
+			if (sim_agent_say_reply(a, g, 0) == (long)i)
 				role = "reply";
 		printf("utterance %zu  at %.3f s  heard %.2f s  %lu frames (", i + 1,
 		       ms(u->start_us) / 1000.0, (double)u->heard_bytes / 8000.0, u->frames);
@@ -71,6 +124,8 @@ static void agent_human(const struct sim_callrun *r)
 		else
 			printf(", silence\n");
 	}
+	for (g = 0; g < a->cfg.nsays; g++)
+		say_human(a, g);
 	sim_agent_keys_sent(a, &first_key);
 	printf("agent     ");
 	if (a->nutts)
@@ -203,8 +258,10 @@ static void human(const struct sim_callopts *o, const struct sim_callrun *r)
 	else if (tw && !tw->bidirectional)
 		printf("PASS: the stream works (listen only: <Start><Stream> takes no audio back)\n");
 	else if (r->agent)
-		printf("PASS: the agent spoke: greeting heard, %zu key group%s answered%s\n",
-		       r->agent->cfg.ngroups, r->agent->cfg.ngroups == 1 ? "" : "s",
+		printf("PASS: the agent spoke: greeting heard, %zu key group%s answered, %zu "
+		       "clip%s said%s\n", r->agent->cfg.ngroups,
+		       r->agent->cfg.ngroups == 1 ? "" : "s", r->agent->cfg.nsays,
+		       r->agent->cfg.nsays == 1 ? "" : "s",
 		       t->closed_by == SIM_CLOSED_SERVER && !t->close_after_stop ?
 		       ", the agent hung up" : ", the caller hung up");
 	else
@@ -265,6 +322,31 @@ static void agent_json(const struct sim_callopts *o, const struct sim_callrun *r
 		       rep >= 0 ? ms(a->utts[rep].start_us - gr->last_us) : -1.0,
 		       heard >= 0 && a->utts[heard].audible_us >= 0 ?
 		       ms(a->utts[heard].audible_us - gr->last_us) : -1.0,
+		       heard >= 0 ? "true" : "false");
+	}
+	printf("],\"says\":[");
+	for (g = 0; g < a->cfg.nsays; g++) {
+		const struct sim_agent_say *s = &a->cfg.says[g];
+		long rep = sim_agent_say_reply(a, g, 0), heard = sim_agent_say_reply(a, g, 1);
+
+		printf("%s{", g ? "," : "");
+		json_kv_str("file", s->clip->path, 0);
+		printf(",\"when\":\"%s\",\"at_ms\":%.1f,\"at_wait\":%u,\"clip_ms\":%.1f,"
+		       "\"sent_ms\":%.1f,\"first_ms\":%.1f,\"last_ms\":%.1f,\"onset_ms\":%.1f,"
+		       "\"voice_end_ms\":%.1f,\"clear_ms\":%.1f,\"reply_utterance\":%ld,"
+		       "\"reply_start_ms\":%.1f,\"reply_ms\":%.1f,\"reply_audible_ms\":%.1f,"
+		       "\"reply_heard\":%s}",
+		       s->timed ? "at" : "wait", s->scheduled ? ms(s->at_us) : -1.0, s->at_wait,
+		       (double)s->clip->len / 8.0, (double)s->sent / 8.0,
+		       s->first_us >= 0 ? ms(s->first_us) : -1.0,
+		       s->last_us >= 0 ? ms(s->last_us) : -1.0,
+		       s->onset_us >= 0 ? ms(s->onset_us) : -1.0,
+		       s->voice_end_us >= 0 ? ms(s->voice_end_us) : -1.0,
+		       s->clear_us >= 0 && s->onset_us >= 0 ? ms(s->clear_us - s->onset_us) : -1.0,
+		       rep + 1, rep >= 0 ? ms(a->utts[rep].start_us) : -1.0,
+		       rep >= 0 ? say_after_end(s, a->utts[rep].start_us) : -1.0,
+		       heard >= 0 && a->utts[heard].audible_us >= 0 ?
+		       say_after_end(s, a->utts[heard].audible_us) : -1.0,
 		       heard >= 0 ? "true" : "false");
 	}
 	printf("]}");

@@ -9,6 +9,7 @@
 #include "agent.h"
 #include "inject.h"
 #include "report.h"
+#include "say.h"
 #include "twiml.h"
 #include "twsig.h"
 
@@ -42,6 +43,17 @@ struct sim_callopts {
 	size_t ndtmf_args;
 	const char *dtmf_args[SIM_AGENT_GROUPS_MAX + 1];
 	double dtmf_arg_at[SIM_AGENT_GROUPS_MAX + 1];   /* -1: --dtmf */
+	unsigned dtmf_arg_order[SIM_AGENT_GROUPS_MAX + 1];
+	/* --say FILE (repeatable; in command-line order with the --dtmf groups), --say-at S
+	 * (times the --say after it), --say-raw-rate HZ */
+	size_t nsay_args;
+	const char *say_args[SIM_AGENT_SAYS_MAX + 1];
+	double say_arg_at[SIM_AGENT_SAYS_MAX + 1];      /* -1: at a wait */
+	unsigned say_arg_order[SIM_AGENT_SAYS_MAX + 1];
+	unsigned nargs_ordered;        /* --dtmf, --dtmf-at and --say seen so far */
+	double say_at_pending;         /* a --say-at waiting for its --say, -1 none */
+	int say_raw_rate;
+	struct sim_say_clip *says;     /* the clips loaded (nsay_args), owned */
 };
 
 #define SIM_CALLBACKS_MAX 4

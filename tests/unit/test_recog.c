@@ -164,9 +164,8 @@ int main(void)
 	CHECK(res && res->b > 0 && res->b <= 1000);
 	printf("# %.1f s of speech fed in 20 ms pieces: recog_end -> RESULT_ASR %.1f ms; "
 	       "recog_feed median %.0f ns per 20 ms piece\n", (double)ngo / 8000, lat, feed_ns);
-	/* the bound the listening latency goal leaves the recognizer */
-	CHECK(lat < 300);
-	CHECK(feed_ns < 50000);   /* the median: 0.25 % of the 20 ms the piece lasts */
+	/* printed, not asserted: timings belong to `make bench` (docs/BENCHMARKS.md), where a
+	 * loaded machine cannot fail the suite */
 	result_free(res);
 
 	/* the same audio all at once: the whole decode after the end (the worst case): RTF */

@@ -16,6 +16,7 @@ struct got {
 	int calls, stop_after;
 	double energy;              /* sum of squares of the decoded samples */
 	struct timespec first;      /* when the first audio came */
+	size_t first_n;             /* bytes of the first sink call */
 };
 
 static int got_sink(void *arg, const uint8_t *ulaw, size_t n)
@@ -23,8 +24,10 @@ static int got_sink(void *arg, const uint8_t *ulaw, size_t n)
 	struct got *g = arg;
 	size_t i;
 
-	if (g->calls++ == 0)
+	if (g->calls++ == 0) {
 		clock_gettime(CLOCK_MONOTONIC, &g->first);
+		g->first_n = n;
+	}
 	for (i = 0; i < n; i++) {
 		double v = g711_ulaw_decode(ulaw[i]);
 
@@ -100,8 +103,9 @@ static void test_espeak(struct config *cfg)
 	CHECK_MSG(g.n >= 4000 && g.n <= 24000, "\"Hello world.\" is 0.5 .. 3 s of audio");
 	CHECK_MSG(rms(&g) > 500, "with energy in it");
 	CHECK_MSG(g.calls > 1, "streamed: more than one sink call");
-	CHECK_MSG(ms_between(&t0, &g.first) < ms_between(&t0, &t1) / 2,
-		  "first audio well before synthesis ends");
+	/* streamed, by structure rather than by a clock (a loaded machine makes timings lie):
+	 * the first piece handed out is a small part of the whole */
+	CHECK_MSG(g.first_n <= g.n / 4, "the first piece is at most a quarter of the audio");
 
 	/* A longer text, for the real-time factor of a sentence. */
 	t.text = "Thank you for calling. Please tell me briefly how I can help you today.";

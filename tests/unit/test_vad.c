@@ -343,8 +343,8 @@ static void test_cost(struct vad *v)
 	ns = ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) /
 	     (double)frames;
 	printf("# vad: %.0f ns per 20 ms frame (%zu frames, %d events)\n", ns, frames, events);
-	/* far below a frame's 20 ms; 20 µs would still be 0.1 % of a core per call */
-	CHECK(ns < 20000);
+	/* printed, not asserted: timings belong to `make bench` (docs/BENCHMARKS.md) */
+	CHECK(frames == 50 * s.n);
 	free(s.f);
 }
 

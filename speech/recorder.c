@@ -510,7 +510,8 @@ void recorder_out_written(struct recorder *r, int64_t now_us, const uint8_t *ula
 		n = RECORDER_HOLD_MAX;
 	}
 	if (r->held_off + r->held_len + n > r->held_cap) {
-		memmove(r->held, r->held + r->held_off, r->held_len);
+		if (r->held_len)
+			memmove(r->held, r->held + r->held_off, r->held_len);
 		r->held_off = 0;
 		if (r->held_len + n > r->held_cap) {
 			size_t cap = r->held_cap ? r->held_cap : 1600;

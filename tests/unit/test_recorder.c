@@ -13,9 +13,14 @@
 
 #include <sndfile.h>
 
+#include "call.h"
 #include "calllog.h"
 #include "check.h"
+#include "config.h"
 #include "g711.h"
+#include "logq.h"
+#include "metrics.h"
+#include "mode.h"
 #include "recorder.h"
 
 static char dir[] = "/tmp/test_recorder.XXXXXX";
@@ -254,6 +259,152 @@ static void test_file_limit(void)
 	CHECK(file_mode(SID_C ".in.wav") == 0640);
 }
 
+/* --- through the call layer, on a fake transport and clock --- */
+
+#define PRE 16
+#define SID_MZ "MZ0123456789abcdef0123456789abcdef"
+#define SID_E "CA0000000000000000000000000000eeee"
+
+static int64_t clock_us = 1000000;
+static int wants;
+
+static void f_want(void *ctx)
+{
+	(void)ctx;
+	wants++;
+}
+
+static void f_timer(void *ctx, int64_t us)
+{
+	(void)ctx;
+	(void)us;
+}
+
+static int f_write(void *ctx, unsigned char *buf, size_t len)
+{
+	(void)ctx;
+	(void)buf;
+	(void)len;
+	return 0;
+}
+
+static int64_t f_now(void)
+{
+	return clock_us;
+}
+
+static const struct call_io fio = { f_want, f_timer, f_write, f_now };
+
+/* at start: ten frames queued, frame F all bytes pat(F, 0) */
+static int plumb_start(struct call *c)
+{
+	uint8_t frame[160];
+	unsigned f;
+
+	for (f = 0; f < 10; f++) {
+		memset(frame, pat(f, 0), sizeof(frame));
+		if (call_send_media(c, frame, sizeof(frame)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static const struct mode_ops mode_plumb = { .name = "plumb", .on_start = plumb_start };
+
+static void rxs(struct call *c, const char *text)
+{
+	call_on_rx(c, text, strlen(text), 1, 1, 0);
+}
+
+/* Ten frames queued at 0 ms; three written at 0 ms (they play 0..60 ms); the fourth written
+ * only at 100 ms (so it plays from 100 ms, not from 60 ms); a barge-in at 110 ms
+ * (call_flush_media: the six unsent are dropped, the clear goes out at once and cuts frame 3
+ * after 10 ms); frame 10 written at 130 ms; the stream ends at 200 ms. out.wav: frames 0-2,
+ * silence, 10 ms of frame 3, silence, frame 10, and nothing after (frames 4..9 never went
+ * out); in.wav: the two inbound frames, padded to out.wav's 150 ms. */
+static void test_call_layer(void)
+{
+	struct config cfg;
+	struct wsmetrics met;
+	struct call_env *env;
+	struct call *c;
+	struct call_conn conn = { "/ws/twilio-media", "audio.twilio.com", "127.0.0.1", "" };
+	char err[128], m[1024], b64[220];
+	uint8_t frame[160];
+	struct wav w;
+	unsigned i;
+
+	config_defaults(&cfg);
+	cfg.validate = 0;
+	cfg.record = CONFIG_RECORD_BOTH;
+	snprintf(cfg.log_dir, sizeof(cfg.log_dir), "%s", dir);
+	memset(&met, 0, sizeof(met));
+	/* both threads, as in callpipe-ws: every call-log line goes through logq's */
+	CHECK(logq_start() == 0 && recorder_start() == 0);
+	env = call_env_new(&cfg, &mode_plumb, &met, &fio, PRE, err, sizeof(err));
+	c = env ? call_new(env, NULL, &conn) : NULL;
+	CHECK(c != NULL);
+	if (!c)
+		return;
+	rxs(c, "{\"event\":\"connected\",\"protocol\":\"Call\",\"version\":\"1.0.0\"}");
+	snprintf(m, sizeof(m), "{\"event\":\"start\",\"sequenceNumber\":\"1\",\"start\":"
+		 "{\"accountSid\":\"AC1\",\"streamSid\":\"" SID_MZ "\",\"callSid\":\"" SID_E
+		 "\",\"tracks\":[\"inbound\"],\"mediaFormat\":{\"encoding\":\"audio/x-mulaw\","
+		 "\"sampleRate\":8000,\"channels\":1},\"customParameters\":{}},\"streamSid\":\""
+		 SID_MZ "\"}");
+	rxs(c, m);
+	for (i = 0; i < 3; i++)
+		call_on_writable(c);
+	/* two inbound frames of 0x11 bytes ("ERER" is 0x11 0x11 0x11 in base64) */
+	for (i = 0; i < 212; i += 4)
+		memcpy(b64 + i, "ERER", 4);
+	b64[212] = '\0';   /* 159 bytes, then one more "EQ==" */
+	for (i = 2; i < 4; i++) {
+		snprintf(m, sizeof(m), "{\"event\":\"media\",\"sequenceNumber\":\"%u\",\"media\":"
+			 "{\"track\":\"inbound\",\"chunk\":\"%u\",\"timestamp\":\"0\",\"payload\":"
+			 "\"%sEQ==\"},\"streamSid\":\"" SID_MZ "\"}", i, i, b64);
+		rxs(c, m);
+	}
+	clock_us += 100000;
+	call_on_writable(c);   /* frame 3 */
+	clock_us += 10000;
+	CHECK(call_flush_media(c) == 6);
+	call_on_writable(c);   /* the clear */
+	clock_us += 20000;
+	memset(frame, pat(10, 0), sizeof(frame));
+	call_send_media(c, frame, sizeof(frame));
+	call_on_writable(c);
+	clock_us += 70000;
+	call_done(c);
+	call_env_free(env);
+	recorder_stop();
+	logq_stop();
+
+	CHECK(wav_read(SID_E ".out.wav", &w) == 0);
+	CHECK_MSG(w.info.frames == 1200, "call: out.wav ends with frame 10 (frames 4-9 never sent)");
+	if (w.s && w.info.frames == 1200) {
+		CHECK_MSG(w.s[0] == g711_ulaw_decode(pat(0, 0)) && w.s[479] == g711_ulaw_decode(pat(2, 0)),
+			  "call: frames 0-2 played 0..60 ms");
+		CHECK_MSG(all_silent(w.s, 480, 800), "call: silence while frame 3 was still queued");
+		CHECK_MSG(w.s[800] == g711_ulaw_decode(pat(3, 0)) && w.s[879] == w.s[800],
+			  "call: frame 3 from 100 ms, when it was written");
+		CHECK_MSG(all_silent(w.s, 880, 1040), "call: the rest of frame 3 flushed by the clear");
+		CHECK_MSG(w.s[1040] == g711_ulaw_decode(pat(10, 0)) && w.s[1199] == w.s[1040],
+			  "call: frame 10 at 130 ms");
+	}
+	free(w.s);
+	CHECK(wav_read(SID_E ".in.wav", &w) == 0);
+	CHECK(w.info.frames == 1200);
+	if (w.s && w.info.frames == 1200) {
+		CHECK_MSG(w.s[0] == g711_ulaw_decode(0x11) && w.s[319] == w.s[0],
+			  "call: in.wav holds the two inbound frames");
+		CHECK_MSG(all_silent(w.s, 320, 1200), "call: in.wav padded to out.wav's length");
+	}
+	free(w.s);
+	CHECK(strstr(slurp(SID_E ".log"), " ws recording side=out file=" SID_E ".out.wav seconds=0.15 ")
+	      != NULL);
+}
+
 /* A file already there (or a symlink) is never written through: that recording stops. */
 static void test_no_overwrite(void)
 {
@@ -294,6 +445,7 @@ int main(void)
 	test_inbound();
 	test_play_cursor();
 	test_no_overwrite();
-	check_rmdir_flat(dir);
+	test_call_layer();
+	if (!getenv("KEEP")) check_rmdir_flat(dir);
 	return check_done();
 }

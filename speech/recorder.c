@@ -562,6 +562,7 @@ void recorder_close(struct recorder *r, int64_t now_us, uint64_t pad_to)
 	r->close_job = NULL;
 	j->r = r;
 	j->kind = J_CLOSE;
-	j->pos = pad_to;
+	/* at least the side's own length: chunks dropped at the end still count as silence */
+	j->pos = pad_to > r->pos ? pad_to : r->pos;
 	enqueue(j, 0);
 }

@@ -65,7 +65,8 @@ void recorder_out_tick(struct recorder *r, int64_t now_us);
 /* The side's length so far, in samples (for padding the other side at the end). */
 uint64_t recorder_samples(const struct recorder *r);
 /* End of the stream at NOW_US: unplayed held audio dropped, the file padded with silence to
- * PAD_TO samples when shorter, then closed by the writer, which logs
+ * PAD_TO samples or the side's own length (dropped chunks included), then closed by the
+ * writer, which logs
  *   recording side=in file=… seconds=… bytes=… status=ok|stopped [reason=…] [dropped_ms=…]
  * R is the writer's from here on. */
 void recorder_close(struct recorder *r, int64_t now_us, uint64_t pad_to);

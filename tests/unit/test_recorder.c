@@ -2,6 +2,7 @@
  * the play-cursor model of the outbound side; a file size limit and an existing file stop one
  * recording with its lines while another goes on. */
 #include <fcntl.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -259,6 +260,72 @@ static void test_file_limit(void)
 	CHECK(file_mode(SID_C ".in.wav") == 0640);
 }
 
+/* The writer held up inside a call-log line (as by a disk that stalls) while another call
+ * records 18.8 MB: the queue stops at its bound, the rest is dropped and counted, never
+ * blocking the caller, and the file keeps its length (silence where chunks were dropped). */
+static sem_t blocked, release;
+
+static void stalling_line(struct calllog_file *f, const char *line, size_t len)
+{
+	if (strstr(line, " recording_stopped ")) {
+		sem_post(&blocked);
+		sem_wait(&release);
+	}
+	calllog_file_write(f, line, len);
+}
+
+static void test_queue_full(void)
+{
+	static const char *sa = "CA0000000000000000000000000000f0f0";
+	static const char *sb = "CA0000000000000000000000000000f1f1";
+	struct calllog_file *la = calllog_file_new(dir, sa), *lb = calllog_file_new(dir, sb);
+	struct recorder_log ra = { la, stalling_line }, rb = { lb, NULL };
+	struct recorder *a, *b;
+	static uint8_t chunk[RECORDER_CHUNK];
+	const size_t total = 4700 * (size_t)RECORDER_CHUNK;   /* 18.8 MB, past the 16 MiB bound */
+	char path[512];
+	size_t i;
+	int fd;
+	struct wav w;
+	unsigned long long dropped0 = recorder_dropped();
+
+	sem_init(&blocked, 0, 0);
+	sem_init(&release, 0, 0);
+	snprintf(path, sizeof(path), "%s/%s.in.wav", dir, sa);
+	fd = open(path, O_WRONLY | O_CREAT, 0600);   /* A's file exists: A stops at once */
+	if (fd >= 0)
+		close(fd);
+	CHECK(recorder_start() == 0);
+	a = recorder_new(dir, sa, "in", 0, &ra);
+	b = recorder_new(dir, sb, "in", 0, &rb);
+	if (!a || !b)
+		return;
+	memset(chunk, 0x33, sizeof(chunk));
+	recorder_in(a, chunk, sizeof(chunk));
+	recorder_in(a, chunk, 1);   /* the full chunk goes to the writer */
+	sem_wait(&blocked);         /* the writer is stuck in A's recording_stopped line */
+	for (i = 0; i < total; i += sizeof(chunk))
+		recorder_in(b, chunk, sizeof(chunk));
+	CHECK_MSG(recorder_dropped() > dropped0, "chunks past the queue's bound are dropped");
+	/* closed while the writer is still stuck: B's last chunk is dropped too, and the
+	 * file must still be as long as what was recorded */
+	recorder_close(a, 0, 0);
+	recorder_close(b, 0, 0);
+	sem_post(&release);
+	recorder_stop();
+	calllog_file_unref(la);
+	calllog_file_unref(lb);
+	CHECK(strstr(slurp("CA0000000000000000000000000000f1f1.log"), " status=ok dropped_ms=") != NULL);
+	CHECK(wav_read("CA0000000000000000000000000000f1f1.in.wav", &w) == 0);
+	CHECK_MSG(w.info.frames == (sf_count_t)total, "the file keeps its length (silence where dropped)");
+	CHECK_MSG(w.s && w.info.frames == (sf_count_t)total && w.s[0] == g711_ulaw_decode(0x33) &&
+		  all_silent(w.s, total - 2 * RECORDER_CHUNK, total),
+		  "the first chunk is there, the last ones dropped (silence)");
+	free(w.s);
+	sem_destroy(&blocked);
+	sem_destroy(&release);
+}
+
 /* --- through the call layer, on a fake transport and clock --- */
 
 #define PRE 16
@@ -445,6 +512,7 @@ int main(void)
 	test_inbound();
 	test_play_cursor();
 	test_no_overwrite();
+	test_queue_full();
 	test_call_layer();
 	if (!getenv("KEEP")) check_rmdir_flat(dir);
 	return check_done();

@@ -240,6 +240,21 @@ static void do_close(struct recorder *r, uint64_t pad_to)
 	free(r);
 }
 
+/* One job, then freed (a close frees its recorder too). */
+static void run_job(struct rjob *j)
+{
+	struct recorder *r = j->r;
+	uint64_t pad = j->pos;
+
+	if (j->kind == J_DATA) {
+		do_data(r, j);
+		free(j);
+		return;
+	}
+	free(j);
+	do_close(r, pad);
+}
+
 static void *writer_main(void *arg)
 {
 	(void)arg;
@@ -257,17 +272,9 @@ static void *writer_main(void *arg)
 		pthread_mutex_unlock(&q.lock);
 		while ((j = batch)) {
 			batch = j->next;
-			if (j->kind == J_DATA) {
-				do_data(j->r, j);
+			if (j->kind == J_DATA)
 				bytes += job_alloc(RECORDER_CHUNK);
-				free(j);
-			} else {
-				struct recorder *r = j->r;
-				uint64_t pad = j->pos;
-
-				free(j);
-				do_close(r, pad);
-			}
+			run_job(j);
 		}
 		pthread_mutex_lock(&q.lock);
 		q.bytes -= bytes;
@@ -324,6 +331,13 @@ unsigned long long recorder_dropped(void)
 static void enqueue(struct rjob *j, int bounded)
 {
 	pthread_mutex_lock(&q.lock);
+	if (!q.running) {
+		/* the writer stopped with calls still open (not in callpipe-ws, whose calls end
+		 * first): do it here rather than leak it */
+		pthread_mutex_unlock(&q.lock);
+		run_job(j);
+		return;
+	}
 	if (bounded && q.bytes + job_alloc(RECORDER_CHUNK) > RECORDER_QUEUE_BYTES) {
 		char msg[200];
 		int n;

@@ -15,7 +15,10 @@ void call_rec_start(struct call *c)
 
 	if (what == CONFIG_RECORD_NO || !c->started)
 		return;
-	/* the call's log handle (made by its first line, ws_start) carries the recording lines */
+	/* the call's log handle (made by its first line, ws_start) carries the recording lines,
+	 * written by the recorder's thread through logq_write: queued for logq's thread, which
+	 * main.c starts first (were it not running, logq_write would write from the recorder's
+	 * thread while the loop writes the same handle) */
 	log.log = c->log;
 	c->rec_in = recorder_new(c->env->cfg->log_dir, c->call_sid, "in", t0, &log);
 	if (what == CONFIG_RECORD_BOTH)

@@ -326,6 +326,30 @@ static void test_queue_full(void)
 	sem_destroy(&release);
 }
 
+/* A side closed after the writer stopped is still finished (inline), not leaked. */
+static void test_close_after_stop(void)
+{
+	static const char *sid = "CA0000000000000000000000000000a1a1";
+	struct calllog_file *log = calllog_file_new(dir, sid);
+	struct recorder_log rl = { log, NULL };
+	struct recorder *r;
+	uint8_t frame[160];
+	struct wav w;
+
+	memset(frame, 0x44, sizeof(frame));
+	CHECK(recorder_start() == 0);
+	r = recorder_new(dir, sid, "in", 0, &rl);
+	if (!r)
+		return;
+	recorder_in(r, frame, sizeof(frame));
+	recorder_stop();
+	recorder_close(r, 0, 0);
+	calllog_file_unref(log);
+	CHECK(wav_read("CA0000000000000000000000000000a1a1.in.wav", &w) == 0 && w.info.frames == 160);
+	free(w.s);
+	CHECK(strstr(slurp("CA0000000000000000000000000000a1a1.log"), " seconds=0.02 ") != NULL);
+}
+
 /* --- through the call layer, on a fake transport and clock --- */
 
 #define PRE 16
@@ -513,6 +537,7 @@ int main(void)
 	test_play_cursor();
 	test_no_overwrite();
 	test_queue_full();
+	test_close_after_stop();
 	test_call_layer();
 	if (!getenv("KEEP")) check_rmdir_flat(dir);
 	return check_done();

@@ -20,7 +20,7 @@
 #define CONFIG_LINE_MAX 1024
 
 enum key_type { K_STR, K_BOOL, K_INT, K_SIZE, K_MODE, K_EVLOOP, K_DOUBLE, K_ENGINE,
-		K_ASR_ENGINE };
+		K_ASR_ENGINE, K_RECORD };
 
 struct key_spec {
 	const char *section, *name;
@@ -73,6 +73,7 @@ static const struct key_spec keys[] = {
 	STR("agent", "goodbye_text", goodbye_text, 0),
 	STR("agent", "language", agent_language, 1),
 	NUM("agent", "gather_timeout", K_INT, gather_timeout, 1, 600),
+	{"agent", "record", K_RECORD, offsetof(struct config, record), 0, 0, 0, 0},
 	STR("agent", "media_dir", media_dir, 1),
 	STR("agent", "play_cache_dir", play_cache_dir, 1),
 	NUM("agent", "play_cache_bytes", K_SIZE, play_cache_bytes, 0, 64LL * 1024 * 1024 * 1024),
@@ -387,6 +388,19 @@ static int set_key(struct load_ctx *c, const struct key_spec *k, const char *val
 		} else {
 			ctx_err(c, "[%s] %s: \"%.64s\" is not an event loop (poll or libev)",
 				k->section, k->name, value);
+			return 0;
+		}
+		return 1;
+	case K_RECORD:
+		if (strcmp(value, "no") == 0) {
+			*(int *)(void *)field = CONFIG_RECORD_NO;
+		} else if (strcmp(value, "inbound") == 0) {
+			*(int *)(void *)field = CONFIG_RECORD_INBOUND;
+		} else if (strcmp(value, "both") == 0) {
+			*(int *)(void *)field = CONFIG_RECORD_BOTH;
+		} else {
+			ctx_err(c, "[%s] %s: \"%.64s\" is not a recording choice (no, inbound or "
+				"both)", k->section, k->name, value);
 			return 0;
 		}
 		return 1;

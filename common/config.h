@@ -49,6 +49,8 @@ struct config {
 	char goodbye_text[CONFIG_STR_MAX]; /* goodbye_text = Goodbye. */
 	char agent_language[32];           /* language = en-US (Gather and Say default) */
 	int gather_timeout;                /* gather_timeout = 5 (seconds, 1 .. 600) */
+	int record;                        /* record = no (CONFIG_RECORD_*: every mode's calls,
+	                                      speech/recorder.h) */
 	char media_dir[CONFIG_STR_MAX];    /* media_dir = /usr/local/share/callpipe/media */
 	char play_cache_dir[CONFIG_STR_MAX]; /* play_cache_dir = /var/cache/callpipe/play */
 	size_t play_cache_bytes;           /* play_cache_bytes = 67108864 (0 .. 64 GiB) */
@@ -95,6 +97,12 @@ struct config {
 /* [ws] event_loop: lws's own poll() loop, or libev (epoll) as a foreign loop. */
 #define CONFIG_EVLOOP_POLL  0
 #define CONFIG_EVLOOP_LIBEV 1
+
+/* [agent] record: <CallSid>.in.wav (the caller) and, with both, <CallSid>.out.wav (what
+ * was sent, as the caller heard it) next to the call log. */
+#define CONFIG_RECORD_NO      0
+#define CONFIG_RECORD_INBOUND 1
+#define CONFIG_RECORD_BOTH    2
 
 /* Fill every field with its documented default. */
 void config_defaults(struct config *cfg);

@@ -14,6 +14,7 @@
 #include "logesc.h"
 #include "logq.h"
 #include "ratelimit.h"
+#include "recorder.h"
 #include "config.h"
 #include "metrics.h"
 #include "mode.h"
@@ -449,6 +450,7 @@ static struct qent *qalloc(struct call *c, size_t need)
 		return NULL;
 	}
 	q->alloc = alloc;
+	q->raw_len = 0;
 	return q;
 }
 
@@ -487,10 +489,16 @@ static int qpush(struct call *c, struct qent *q, long len, unsigned char kind)
 int call_send_media(struct call *c, const uint8_t *ulaw, size_t n)
 {
 	size_t need = twmsg_media_size(strlen(c->stream_sid), n);
-	struct qent *q = qalloc(c, need);
+	/* recording what is sent: the µ-law kept beside the JSON (nothing when not recording) */
+	size_t raw = c->rec_out ? n : 0;
+	struct qent *q = qalloc(c, need + raw);
 
 	if (!q)
 		return -1;
+	if (raw) {
+		q->raw_len = raw;
+		memcpy((unsigned char *)q + q->alloc - raw, ulaw, raw);
+	}
 	return qpush(c, q, twmsg_build_media((char *)q->buf + c->env->pre, need, c->stream_sid,
 					     ulaw, n), Q_MEDIA);
 }
@@ -636,6 +644,9 @@ int call_on_writable(struct call *c)
 		c->tx++;
 		c->qmedia--;
 		c->env->m->frames_out++;
+		if (c->rec_out && q->raw_len)
+			recorder_out_written(c->rec_out, call_now_us(c->env),
+					     (unsigned char *)q + q->alloc - q->raw_len, q->raw_len);
 		break;
 	case Q_MARK:
 		c->marks_sent++;
@@ -644,6 +655,8 @@ int call_on_writable(struct call *c)
 	case Q_CLEAR:
 		c->clears++;
 		c->env->m->clears++;
+		if (c->rec_out)
+			recorder_out_clear(c->rec_out, call_now_us(c->env));
 		break;
 	}
 	c->qhead = q->next;
@@ -749,6 +762,7 @@ void call_done(struct call *c)
 	c->closing = 1;
 	if (c->started && c->mode->on_close)
 		c->mode->on_close(c);
+	call_rec_close(c);
 
 	if (c->close_code) {
 		by = "server";

@@ -37,6 +37,7 @@ struct qent {
 	struct qent *next;
 	size_t len;
 	size_t alloc;          /* bytes allocated, as accounted against [ws] max_memory */
+	size_t raw_len;        /* Q_MEDIA while recording: the µ-law, the last bytes of alloc */
 	unsigned char kind;
 	unsigned char buf[];   /* env->pre bytes of headroom, then the JSON text */
 };
@@ -107,6 +108,9 @@ struct call {
 	/* the call's log file: made at the first line after start, released in call_done
 	 * (lines still queued for logq's writer keep it open until written) */
 	struct calllog_file *log;
+	/* [agent] record: the caller's side and what the caller heard (speech/recorder.h);
+	 * NULL when not recording */
+	struct recorder *rec_in, *rec_out;
 };
 
 /* Monotonic microseconds (env->io->now_us when a test fakes the clock). */
@@ -129,6 +133,11 @@ void call_mem_add(struct call *c, size_t n);
 void call_mem_release(struct call *c, size_t n);
 /* Drop C's reassembly buffer (and its accounting). */
 void call_rx_free(struct call *c);
+/* Recording ([agent] record, call_rec.c): both sides made once the start is accepted (and
+ * logged); every accepted inbound payload; closed in call_done. */
+void call_rec_start(struct call *c);
+void call_rec_media(struct call *c, const uint8_t *ulaw, size_t n);
+void call_rec_close(struct call *c);
 /* Count a protocol error; log the first of each kind per call. */
 void call_proto_error(struct call *c, enum wsmetrics_err kind, const char *detail);
 

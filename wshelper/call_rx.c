@@ -162,6 +162,7 @@ static void on_start(struct call *c, const struct twmsg *m)
 	else if (want)
 		c->mode = mode_find(want);
 	log_start(c, m);
+	call_rec_start(c);
 	call_elog("WS_START sid=%s", c->call_sid);
 	c->start = m;
 	if (c->mode->on_start && c->mode->on_start(c) < 0)
@@ -239,6 +240,7 @@ static void handle_message(struct call *c, const char *text, size_t len)
 	case TWMSG_MEDIA:
 		c->rx++;
 		env->m->frames_in++;
+		call_rec_media(c, m->payload, m->payload_len);
 		if (c->mode->on_media)
 			mode_result(c, c->mode->on_media(c, m->payload, m->payload_len));
 		break;

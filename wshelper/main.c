@@ -21,6 +21,7 @@
 #include "calllog.h"
 #include "config.h"
 #include "logq.h"
+#include "recorder.h"
 #include "mode.h"
 #include "turnparse.h"
 #include "server.h"
@@ -480,6 +481,8 @@ int main(int argc, char **argv)
 	}
 	if (logq_start() != 0)   /* call-log writes off the loop; else they stay inline */
 		fprintf(stderr, "callpipe-ws: warning: no call log writer thread\n");
+	if (app.cfg.record && recorder_start() != 0)   /* [agent] record: files off the loop */
+		fprintf(stderr, "callpipe-ws: warning: no recording writer thread: not recording\n");
 
 	fdl = fd_limit(app.cfg.max_calls, &soft);
 	/* Beyond the fd limit lws stops accepting and connections wait unanswered in the
@@ -596,6 +599,7 @@ int main(int argc, char **argv)
 	if (app.loop)
 		ev_finish(app.loop);
 	wsserver_free(app.srv);
+	recorder_stop();   /* every recording closed, its line queued for logq */
 	logq_stop();   /* every queued call-log line (ws_done of the calls just ended) written */
 	return 0;
 }

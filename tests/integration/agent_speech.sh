@@ -40,19 +40,19 @@ TPL=$(templates_copy)
 LONG="This prompt is long on purpose. It goes on for several seconds, so that the caller can talk over it. It would go on and on and on."
 # +15550000101: a phrase list (hints); the shipped turn_speech says "You said …"
 cat > "$TPL/turn_start.15550000101.xml" <<XML
-<Response><Gather input="speech" hints="$HINTS"><Say>Say a command.</Say></Gather></Response>
+<Response><Gather input="speech" speechTimeout="auto" hints="$HINTS"><Say>Say a command.</Say></Gather></Response>
 XML
 # +15550000102: a JSGF grammar from [asr] grammar_dir
 cat > "$TPL/turn_start.15550000102.xml" <<'XML'
-<Response><Gather input="speech" grammar="goforward.gram"><Say>Say a command.</Say></Gather></Response>
+<Response><Gather input="speech" speechTimeout="auto" grammar="goforward.gram"><Say>Say a command.</Say></Gather></Response>
 XML
 # +15550000107: the cards grammar (a 16 kHz WAV this time: libsndfile's path in the sim)
 cat > "$TPL/turn_start.15550000107.xml" <<'XML'
-<Response><Gather input="speech" grammar="cards.gram"><Say>Pick a card.</Say></Gather></Response>
+<Response><Gather input="speech" speechTimeout="auto" grammar="cards.gram"><Say>Pick a card.</Say></Gather></Response>
 XML
 # +15550000104: 3 s timeout; a timeout says so and hangs up; a false result would be spoken
 cat > "$TPL/turn_start.15550000104.xml" <<XML
-<Response><Gather input="speech" timeout="3" hints="$HINTS"><Say>Say a command.</Say></Gather></Response>
+<Response><Gather input="speech" speechTimeout="auto" timeout="3" hints="$HINTS"><Say>Say a command.</Say></Gather></Response>
 XML
 cat > "$TPL/turn_timeout.15550000104.xml" <<'XML'
 <Response><Say>Nothing heard.</Say><Hangup/></Response>
@@ -63,7 +63,7 @@ XML
 # +15550000105 / 106: a long prompt to talk over; the next turn says what it was told
 for n in 15550000105 15550000106; do
 	cat > "$TPL/turn_start.$n.xml" <<XML
-<Response><Gather input="speech" timeout="3" hints="$HINTS"><Say>$LONG</Say></Gather></Response>
+<Response><Gather input="speech" speechTimeout="auto" timeout="3" hints="$HINTS"><Say>$LONG</Say></Gather></Response>
 XML
 	cat > "$TPL/turn_speech.$n.xml" <<'XML'
 <Response><Say>Interrupted {{Interrupted}} after {{InterruptedAfterMs}}.</Say><Hangup/></Response>

@@ -439,6 +439,34 @@ static void test_check(void)
 	CHECK(config_check(&c, err, sizeof(err)) == -1);
 }
 
+/* [agent] record: default no; each value; anything else refused with the line. */
+static void test_record(void)
+{
+	static const struct { const char *text, *name; int want; } ok[] = {
+		{"[agent]\nrecord = no\n", "record = no", CONFIG_RECORD_NO},
+		{"[agent]\nrecord = inbound\n", "record = inbound", CONFIG_RECORD_INBOUND},
+		{"[agent]\nrecord = both\n", "record = both", CONFIG_RECORD_BOTH},
+	};
+	char err[512], want[600];
+	struct config c;
+	size_t i;
+
+	memset(&c, 0x55, sizeof(c));
+	config_defaults(&c);
+	CHECK(c.record == CONFIG_RECORD_NO);
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		write_file(ok[i].text, strlen(ok[i].text));
+		c.record = -1;
+		CHECK_MSG(config_load(&c, path, err, sizeof(err)) == 0 && c.record == ok[i].want,
+			  ok[i].name);
+	}
+	write_file("[agent]\nrecord = yes\n", strlen("[agent]\nrecord = yes\n"));
+	snprintf(want, sizeof(want), "%s:2: [agent] record: \"yes\" is not a recording choice "
+		 "(no, inbound or both)", path);
+	CHECK(config_load(&c, path, err, sizeof(err)) == -1);
+	CHECK_STR(err, want);
+}
+
 static void test_path(void)
 {
 	unsetenv("CALLPIPE_CONF");
@@ -467,6 +495,7 @@ int main(void)
 	test_lengths();
 	test_open_errors();
 	test_check();
+	test_record();
 	test_path();
 	unlink(path);
 	rmdir(dir);

@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
+#include "apikey.h"
 #include "asr_int.h"
 #include "config.h"
 #include "strutil.h"
@@ -60,35 +61,11 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-/* The key is read once, here: getenv() is not safe against a concurrent setenv(). */
 static int build_headers(struct hdec *h)
 {
-	const struct config *cfg = h->cfg;
-	const char *key = cfg->asr_api_key[0] ? cfg->asr_api_key : NULL;
-
-	if (!key && cfg->asr_api_key_env[0]) {
-		const char *v = getenv(cfg->asr_api_key_env);
-
-		if (v && v[0])
-			key = v;
-	}
 	if (!(h->headers = curl_slist_append(NULL, "Expect:")))
 		return -1;
-	if (key) {
-		size_t len = strlen(key) + sizeof("Authorization: Bearer ");
-		char *line = malloc(len);
-		struct curl_slist *l;
-
-		if (!line)
-			return -1;
-		snprintf(line, len, "Authorization: Bearer %s", key);
-		l = curl_slist_append(h->headers, line);
-		memset(line, 0, len);
-		free(line);
-		if (!l)
-			return -1;
-	}
-	return 0;
+	return apikey_append_bearer(&h->headers, h->cfg->asr_api_key, h->cfg->asr_api_key_env);
 }
 
 static void http_dec_free(void *dec)

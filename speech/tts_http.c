@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
+#include "apikey.h"
 #include "config.h"
 #include "pcmsink.h"
 #include "strutil.h"
@@ -245,38 +246,15 @@ const struct tts_engine_ops tts_http_ops = {
 	.free = http_free,
 };
 
-/* Headers every request carries. The key is read once here: getenv() is not safe against a
- * concurrent setenv(), and workers open their engines at start. */
+/* Headers every request carries (the key read once: workers open their engines at start). */
 static int build_headers(struct tts_http *h, const struct config *cfg)
 {
-	const char *key = cfg->tts_api_key[0] ? cfg->tts_api_key : NULL;
-	struct curl_slist *l;
-
-	if (!key && cfg->tts_api_key_env[0]) {
-		const char *v = getenv(cfg->tts_api_key_env);
-		if (v && v[0])
-			key = v;
-	}
-	l = curl_slist_append(NULL, "Content-Type: application/json");
-	if (!l)
+	if (!(h->headers = curl_slist_append(NULL, "Content-Type: application/json")))
 		return -1;
-	h->headers = l;
 	/* No 100-continue round trip before a long text. */
 	if (!curl_slist_append(h->headers, "Expect:"))
 		return -1;
-	if (key) {
-		size_t len = strlen(key) + sizeof("Authorization: Bearer ");
-		char *line = malloc(len);
-		if (!line)
-			return -1;
-		snprintf(line, len, "Authorization: Bearer %s", key);
-		l = curl_slist_append(h->headers, line);
-		memset(line, 0, len);
-		free(line);
-		if (!l)
-			return -1;
-	}
-	return 0;
+	return apikey_append_bearer(&h->headers, cfg->tts_api_key, cfg->tts_api_key_env);
 }
 
 int tts_http_open(struct tts_engine *e, char *err, size_t errlen)

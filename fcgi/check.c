@@ -63,6 +63,7 @@ static int problems, warnings;
  * finding it in a Parameter proves the template asks for the computed token. */
 #define CHECK_TOKEN_MARK "v1.0.check-stream-token"
 
+__attribute__((format(printf, 3, 4)))
 static void problem(const char *file, int line, const char *fmt, ...)
 {
 	char msg[1024];

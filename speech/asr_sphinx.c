@@ -57,6 +57,7 @@ struct sdec {
 static _Thread_local char last_err[160];
 static pthread_once_t log_once = PTHREAD_ONCE_INIT;
 
+__attribute__((format(printf, 3, 4)))
 static void on_log(void *user, err_lvl_t lvl, const char *fmt, ...)
 {
 	va_list ap;

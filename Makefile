@@ -47,14 +47,19 @@ FUZZERS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRC))
 # Keep the unit tests' objects: they are intermediates of a pattern chain.
 .SECONDARY:
 
-.PHONY: all deps build test unit fuzz fuzz-build run bench soak install clean check-deps
+.PHONY: all deps deps-build build test unit fuzz fuzz-build run bench soak install clean check-deps
 .DEFAULT_GOAL := all
 
-all: deps
+# `make` needs only the libraries' -dev packages; Apache, lighttpd, the speech engines and
+# clang come with `make test` / `make run`, wrk with `make bench` (scripts/deps has the lists).
+all: deps-build
 	@$(MAKE) --no-print-directory build
 
+deps-build:
+	@scripts/deps build
+
 deps:
-	@scripts/deps
+	@scripts/deps test
 
 build: $(BINS) $(UNITS)
 
@@ -124,6 +129,7 @@ run: deps
 	@BUILD=$(BUILD) exec setpriv --pdeathsig TERM scripts/stack run
 
 bench: deps
+	@scripts/deps bench
 	@$(MAKE) --no-print-directory build
 	@BUILD=$(BUILD) scripts/bench
 

@@ -74,6 +74,16 @@ else
 	printf '%s' "$bad" | head -40 | diag
 fi
 
+# --- (b') nothing points outside the checkout: the design notes the project grew from lived in a
+# shared directory beside it, which a clone does not have.
+bad=$(tracked_matches '(\.\./|/work/)shared/[A-Za-z0-9_./-]*' | sed 's/^/outside the repository: /')
+if [ -z "$bad" ]; then
+	ok "no tracked file points at ../shared/ (outside the repository)"
+else
+	notok "no tracked file points at ../shared/ (outside the repository)"
+	printf '%s\n' "$bad" | head -40 | diag
+fi
+
 # --- (c) "docs/X.md §N.N" names a numbered heading of X ----------------------------------------
 bad=; n=0
 while IFS=: read -r file line match; do

@@ -1,4 +1,4 @@
-/* calllog: per-call log lines (DESIGN.md "Call log"): UTC time, program, event, logfmt pairs
+/* calllog: per-call log lines (docs/DESIGN.md §1.2): UTC time, program, event, logfmt pairs
  * (escaped by logesc), each written whole or not at all under flock() (see calllog_write). */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-/* twsig: X-Twilio-Signature (PROTOCOL.md §X-Twilio-Signature): base64(HMAC-SHA1(token,
+/* twsig: X-Twilio-Signature (docs/PROTOCOL.md §3): base64(HMAC-SHA1(token,
  * URL + sorted name/value pairs)), checked in constant time against the URL's port forms. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,7 +17,7 @@ static const char *nz(const char *s)
 	return s ? s : "";
 }
 
-/* PROTOCOL.md step 2: by name, then value, in byte order (strcmp compares as unsigned char). */
+/* docs/PROTOCOL.md §3.2: by name, then value, in byte order (strcmp compares as unsigned char). */
 static int param_cmp(const void *a, const void *b)
 {
 	const struct twsig_param *x = a, *y = b;

@@ -1,5 +1,5 @@
 /* twsig: X-Twilio-Signature, HMAC-SHA1 over the public URL and the sorted POST parameters
- * (PROTOCOL.md, X-Twilio-Signature), with the port variants Twilio's helper libraries accept. */
+ * (docs/PROTOCOL.md §3), with the port variants Twilio's helper libraries accept. */
 #ifndef CALLPIPE_TWSIG_H
 #define CALLPIPE_TWSIG_H
 

@@ -24,8 +24,8 @@
 /* XML errors kept per template (only the first is printed). */
 #define CHECK_MAX_XML_ERRORS 4
 
-/* What a real incoming call carries (PROTOCOL.md, Incoming call webhook), plus the
- * status callbacks' and the turns' parameters (AGENT.md, Turns), so any template renders
+/* What a real incoming call carries (docs/PROTOCOL.md §1.1), plus the
+ * status callbacks' and the turns' parameters (docs/AGENT.md "Turns"), so any template renders
  * as it would in production. A turn template gets its own TurnEvent on top. */
 static const char sample_params[] =
 	"CallSid=CA0123456789abcdef0123456789abcdef"
@@ -42,7 +42,7 @@ static const char sample_params[] =
 	"&TurnIndex=1&TurnEvent=start&SpeechResult=sample+words&Confidence=0.90&Digits=42"
 	"&Language=en-US&Interrupted=false&InterruptedAfterMs=0";
 
-/* AGENT.md: the events a turn is posted for, and the verbs callpipe-ws plays; the
+/* docs/AGENT.md: the events a turn is posted for, and the verbs callpipe-ws plays; the
  * prompts a <Gather> may nest. */
 static const char *const turn_events[] = { "start", "speech", "dtmf", "timeout" };
 static const char *const turn_verbs[] = { "Say", "Play", "Pause", "Gather", "Hangup",
@@ -111,8 +111,8 @@ static xmlNodePtr child_element(xmlNodePtr parent, const char *name)
 	return NULL;
 }
 
-/* The incoming-call template must start a bidirectional stream (PROTOCOL.md, TwiML for
- * a bidirectional stream): <Response><Connect><Stream url="wss://…">. */
+/* The incoming-call template must start a bidirectional stream (docs/PROTOCOL.md
+ * §2.1): <Response><Connect><Stream url="wss://…">. */
 static void check_stream(const char *path, xmlDocPtr doc)
 {
 	xmlNodePtr root = xmlDocGetRootElement(doc), connect, stream;
@@ -237,7 +237,7 @@ static int in_list(const xmlChar *name, const char *const *list)
 	return 0;
 }
 
-/* A turn's answer (AGENT.md, Verbs): <Response> with the agent's TwiML subset. callpipe-ws
+/* A turn's answer (docs/AGENT.md "Verbs"): <Response> with the agent's TwiML subset. callpipe-ws
  * skips anything else with a warning; here it is a problem, since it never plays. */
 static void check_turn(const char *path, xmlDocPtr doc)
 {

@@ -42,7 +42,7 @@ void route_vars_init(struct route_vars *v, const struct config *cfg,
 
 	memset(v, 0, sizeof(*v));
 	join(v->public_url, sizeof(v->public_url), pub, "");
-	/* The media stream must be wss:// (PROTOCOL.md, <Stream> url); ws:// for plain-http
+	/* The media stream must be wss:// (docs/PROTOCOL.md §2.2); ws:// for plain-http
 	 * local development. config_check only lets http(s) URLs through. */
 	if (strncasecmp(pub, "https://", 8) == 0)
 		join(ws_base, sizeof(ws_base), "wss://", pub + 8);

@@ -2,7 +2,7 @@
  * statusCallback) and /webhook/call_status (the call's status callback): a log line, 204. */
 #include "route.h"
 
-/* PROTOCOL.md, Stream status callback: answer 2xx quickly. This callback is the only
+/* docs/PROTOCOL.md §1.4: answer 2xx quickly. This callback is the only
  * place where handshake failures (31920 …) become visible, so StreamError goes into the
  * call's log verbatim (logfmt-quoted by calllog). */
 void route_stream_status(struct route_ctx *rc, struct response *resp)

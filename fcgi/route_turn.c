@@ -5,7 +5,7 @@
 
 #include "route.h"
 
-/* AGENT.md, Turns: the events callpipe-ws posts. A template name is built from the
+/* docs/AGENT.md "Turns": the events callpipe-ws posts. A template name is built from the
  * event, so only these four ever reach the file system. */
 static const char *const turn_events[] = { "start", "speech", "dtmf", "timeout" };
 
@@ -18,7 +18,7 @@ static int known_event(const char *event)
 	return 0;
 }
 
-/* An empty field is one that does not apply to this event (AGENT.md: always present);
+/* An empty field is one that does not apply to this event (docs/AGENT.md: always present);
  * it is left out of the log line, as an absent parameter is. */
 static const char *nonempty(const char *v)
 {

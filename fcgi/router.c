@@ -26,10 +26,10 @@ struct route {
 	route_handler_fn *handler;
 };
 
-/* PROTOCOL.md: Twilio POSTs the incoming-call webhook, or GETs it when the number is
+/* docs/PROTOCOL.md §1.2: Twilio POSTs the incoming-call webhook, or GETs it when the number is
  * configured that way; the stream and call status callbacks are POSTs here (we never ask
- * for statusCallbackMethod=GET in the templates we ship). AGENT.md: callpipe-ws POSTs
- * each turn, signed like a Twilio webhook. */
+ * for statusCallbackMethod=GET in the templates we ship). docs/AGENT.md:
+ * callpipe-ws POSTs each turn, signed like a Twilio webhook. */
 static const struct route routes[] = {
 	{ "/webhook/incoming_call", "incoming_call", METHOD_GET | METHOD_POST, "GET, POST",
 	  route_incoming_call },
@@ -96,7 +96,7 @@ const char *route_param(const struct route_ctx *rc, const char *name)
 void route_log(const struct route_ctx *rc, const char *event, const char *const *kv)
 {
 	/* calllog_append reports its own failures on stderr; a log that cannot be written
-	 * never fails the call (DESIGN.md, Call log). */
+	 * never fails the call (docs/DESIGN.md §1.2). */
 	(void)calllog_append(rc->cfg->log_dir, rc->callsid, "fcgi", event, kv);
 }
 
@@ -276,7 +276,7 @@ static int check_signature(struct route_ctx *rc, struct response *resp, int is_p
 			   NULL);
 		return -1;
 	}
-	/* PROTOCOL.md §X-Twilio-Signature: the URL Twilio requested, built from our public
+	/* docs/PROTOCOL.md §3.1: the URL Twilio requested, built from our public
 	 * base URL (never from Host or SERVER_PORT), with path and query exactly as sent. */
 	n = snprintf(rc->signed_url, sizeof(rc->signed_url), "%s%s", cfg->public_url,
 		     req->request_uri);

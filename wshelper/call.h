@@ -97,7 +97,7 @@ void call_done(struct call *c);
 
 /* --- for modes (and the transport) --- */
 
-/* Queue outbound messages (PROTOCOL.md: server to Twilio). -1 before start (there is no
+/* Queue outbound messages (docs/PROTOCOL.md §4.5). -1 before start (there is no
  * streamSid yet), once the call is closing, or when the queue would pass
  * [ws] max_queue_bytes (that also closes the call with 1011). */
 int call_send_media(struct call *c, const uint8_t *ulaw, size_t n);

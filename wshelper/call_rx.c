@@ -1,5 +1,5 @@
 /* call_rx: a call's inbound side: chunks reassembled into messages (lws does not), each
- * parsed and checked against PROTOCOL.md, then handed to the call's mode. */
+ * parsed and checked against docs/PROTOCOL.md §4, then handed to the call's mode. */
 #include "call.h"
 
 #include <stdio.h>

@@ -15,7 +15,7 @@
 #include "tts.h"
 #include "turnclient.h"
 
-/* The fields of every turn POST (AGENT.md); customParameters never replace them. */
+/* The fields of every turn POST (docs/AGENT.md "Turns"); customParameters never replace them. */
 static const char *const turn_fields[] = {
 	"AccountSid", "CallSid", "StreamSid", "From", "To", "TurnIndex", "TurnEvent",
 	"SpeechResult", "Confidence", "Digits", "Language", "Interrupted", "InterruptedAfterMs",

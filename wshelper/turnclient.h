@@ -33,7 +33,7 @@ enum {
 struct turnclient *turnclient_new(const struct config *cfg, struct resq *q, char *err,
 				  size_t errlen);
 /* POST the form KV (key, value, …, NULL; copied) to URL for call CALL_ID as turn SEQ. The
- * signature is X-Twilio-Signature over URL and KV (PROTOCOL.md). 0, or -1 (no memory, or
+ * signature is X-Twilio-Signature over URL and KV (docs/PROTOCOL.md §3). 0, or -1 (no memory, or
  * shutting down) with no result to come. */
 int turnclient_post(struct turnclient *tc, uint64_t call_id, unsigned seq, const char *url,
 		    const char *const *kv);

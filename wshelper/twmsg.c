@@ -1,5 +1,5 @@
 /* twmsg: parse Twilio Media Streams JSON messages into a struct, and build the three
- * messages a bidirectional stream may send back (media, mark, clear). PROTOCOL.md. */
+ * messages a bidirectional stream may send back (media, mark, clear). docs/PROTOCOL.md §4. */
 #include "twmsg.h"
 
 #include <stdarg.h>
@@ -103,7 +103,7 @@ static void get_str_cut(const cJSON *obj, const char *key, char *dst, size_t cap
 		snprintf(dst, cap, "%s", it->valuestring);
 }
 
-/* sequenceNumber is a string of digits in PROTOCOL.md; accept a JSON number too. */
+/* sequenceNumber is a string of digits in docs/PROTOCOL.md §4.4; accept a JSON number too. */
 static void get_seq(const cJSON *root, struct twmsg *m)
 {
 	const cJSON *it = cJSON_GetObjectItemCaseSensitive(root, "sequenceNumber");
@@ -197,8 +197,8 @@ static enum twmsg_error parse_start(const cJSON *root, struct twmsg *m, char *er
 	}
 
 	/* customParameters: <Parameter>s from the TwiML. One bad entry must not cost the call
-	 * its start, so entries that are not strings or break PROTOCOL.md's bounds are
-	 * skipped and counted in params_dropped. */
+	 * its start, so entries that are not strings or break the bounds of
+	 * docs/PROTOCOL.md §2.3 are skipped and counted in params_dropped. */
 	cp = cJSON_GetObjectItemCaseSensitive(st, "customParameters");
 	if (cJSON_IsObject(cp)) {
 		const cJSON *p;
@@ -288,8 +288,9 @@ static enum twmsg_error parse_event(const cJSON *root, struct twmsg *m, uint8_t 
 		if (!cJSON_IsObject(sub) || get_str(sub, "digit", m->digit, sizeof(m->digit)) <= 0)
 			return fail(TWMSG_ERR_INVALID, err, errlen,
 				    "%s missing, not a string or too long", "dtmf.digit");
-		/* One key of a telephone keypad (PROTOCOL.md); anything else is refused here, so
-		 * peer text never reaches a log line as a "digit". The detail names no value. */
+		/* One key of a telephone keypad (docs/PROTOCOL.md §4.3); anything else is refused
+		 * here, so peer text never reaches a log line as a "digit". The detail names no
+		 * value. */
 		if (m->digit[1] || !strchr("0123456789*#ABCD", m->digit[0])) {
 			m->digit[0] = '\0';
 			return fail(TWMSG_ERR_INVALID, err, errlen, "%s is not one key of 0-9 * # A-D",

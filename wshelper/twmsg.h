@@ -1,4 +1,4 @@
-/* twmsg: Twilio Media Streams messages (PROTOCOL.md "Media Streams WebSocket"): one JSON text
+/* twmsg: Twilio Media Streams messages (docs/PROTOCOL.md §4): one JSON text
  * message in, a struct out; outbound media, mark and clear built into a caller's buffer. */
 #ifndef CALLPIPE_TWMSG_H
 #define CALLPIPE_TWMSG_H
@@ -8,7 +8,7 @@
 
 /* Sids are two letters + 32 hex digits (34); 64 leaves room and still bounds the copy. */
 #define TWMSG_SID_MAX 64
-/* PROTOCOL.md: each <Parameter> name and value is under 500 characters. */
+/* docs/PROTOCOL.md §2.3: each <Parameter> name and value is under 500 characters. */
 #define TWMSG_PARAM_LEN 500
 /* <Stream> takes a handful of <Parameter>s; 32 is generous and bounds the struct. */
 #define TWMSG_PARAMS_MAX 32
@@ -32,7 +32,7 @@ enum twmsg_error {
 	TWMSG_OK = 0,
 	TWMSG_ERR_JSON,          /* not JSON, or not a JSON object */
 	TWMSG_ERR_INVALID,       /* a required field is missing, mistyped or out of bounds */
-	TWMSG_ERR_UNKNOWN_EVENT, /* "event" names something PROTOCOL.md does not list */
+	TWMSG_ERR_UNKNOWN_EVENT, /* "event" names something docs/PROTOCOL.md §4.3 does not list */
 	TWMSG_ERR_BASE64,        /* media.payload is not strict base64 */
 	TWMSG_ERR_TOO_BIG,       /* the decoded payload does not fit the caller's buffer */
 };

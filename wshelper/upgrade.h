@@ -1,5 +1,5 @@
 /* upgrade: the checks on a WebSocket upgrade request that need no lws types: the path, the
- * offered subprotocols (PROTOCOL.md rule) and the X-Twilio-Signature URL forms. */
+ * offered subprotocols (docs/PROTOCOL.md §4.2) and the X-Twilio-Signature URL forms. */
 #ifndef CALLPIPE_UPGRADE_H
 #define CALLPIPE_UPGRADE_H
 
@@ -9,7 +9,7 @@
 
 #define UPGRADE_SUBPROTOCOL "audio.twilio.com"
 #define UPGRADE_PATH "/ws/twilio-media"
-/* wss and https spellings, each with and without the trailing '/' (PROTOCOL.md). */
+/* wss and https spellings, each with and without the trailing '/' (docs/PROTOCOL.md §3.6). */
 #define UPGRADE_SIG_URLS 4
 
 /* 1 when PATH is /ws/twilio-media or /ws/twilio-media/ (no query: Twilio drops it). */

@@ -141,7 +141,8 @@ def upgrade_request(host, path, sig, key=True, version="13", extra=""):
 
 
 def twilio_sign(token, url, pairs):
-    """X-Twilio-Signature (PROTOCOL.md): URL, then name+value of each pair sorted by name."""
+    """X-Twilio-Signature (docs/PROTOCOL.md §3.2): URL, then name+value of each pair
+    sorted by name."""
     data = url + "".join(k + v for k, v in sorted(pairs, key=lambda kv: (kv[0], kv[1])))
     return base64.b64encode(hmac.new(token.encode(), data.encode(), hashlib.sha1).digest()).decode()
 

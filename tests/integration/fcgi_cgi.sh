@@ -54,9 +54,9 @@ form() {
 	for kv in "$@"; do out+="$sep$(urlenc "${kv%%=*}")=$(urlenc "${kv#*=}")"; sep='&'; done
 	printf '%s' "$out"
 }
-# sign URL NAME=VALUE…: X-Twilio-Signature (PROTOCOL.md): the URL, then every pair sorted
-# by name then value, name and value appended; HMAC-SHA1 with the token; base64. With
-# openssl this is an implementation independent of common/twsig.c.
+# sign URL NAME=VALUE…: X-Twilio-Signature (docs/PROTOCOL.md §3.2): the URL, then every
+# pair sorted by name then value, name and value appended; HMAC-SHA1 with the token;
+# base64. With openssl this is an implementation independent of common/twsig.c.
 sign() {
 	local url=$1; shift
 	if command -v openssl > /dev/null; then

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # log_viewer: callpipe-log list, show and tail against call logs written in calllog's exact
-# line format (DESIGN.md "Call log") into a temporary directory; no servers needed.
+# line format (docs/DESIGN.md §1.2) into a temporary directory; no servers needed.
 source "$(dirname "$0")/../lib.sh"
 
 LOGV=$BUILD/callpipe-log

@@ -19,7 +19,7 @@ WSLOG=$RUN_DIR/logs/callpipe-ws.log
 metric() { curl -s --max-time 5 "$WSBASE/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 unbound() { metric 'callpipe_ws_protocol_errors_total{kind="unbound_stream"}'; }
 
-# Computed with openssl only (PROTOCOL.md; common/streamtok.h), no callpipe code:
+# Computed with openssl only (docs/PROTOCOL.md §3.6, common/streamtok.h), no callpipe code:
 # the upgrade's X-Twilio-Signature is base64(HMAC-SHA1(auth token, stream URL));
 # the token is v1.EXP.hex(HMAC-SHA256(K, "v1|CallSid|AccountSid|EXP")),
 # K = HMAC-SHA256(auth token, "callpipe stream token v1").

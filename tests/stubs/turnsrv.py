@@ -30,7 +30,7 @@ HANG_MAX_S = 120           # /hang gives up by itself so a lost client never lea
 
 
 def signature(token, url, fields):
-    """PROTOCOL.md: URL, then name+value of each pair sorted by name then value."""
+    """docs/PROTOCOL.md §3.2: URL, then name+value of each pair sorted by name then value."""
     data = url + "".join(n + v for n, v in sorted(fields))
     mac = hmac.new(token.encode(), data.encode(), hashlib.sha1).digest()
     return base64.b64encode(mac).decode()

@@ -623,7 +623,7 @@ static void test_errors(void)
 }
 
 
-/* AGENT.md, Turns: every field always present, empty when it does not apply. */
+/* docs/AGENT.md "Turns": every field always present, empty when it does not apply. */
 #define SID6 "CA66666666666666666666666666666666"
 #define SID7 "CA77777777777777777777777777777777"
 #define SID5 "CA55555555555555555555555555555555"

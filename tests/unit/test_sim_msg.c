@@ -1,5 +1,5 @@
-/* test_sim_msg: callpipe-sim's side of the Media Streams protocol: what it sends (strings
- * vs numbers as PROTOCOL.md has them) and how strictly it reads what a server sends back. */
+/* test_sim_msg: callpipe-sim's side of the Media Streams protocol: what it sends (strings vs
+ * numbers as docs/PROTOCOL.md §4.4 has them) and how strictly it reads what a server sends. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

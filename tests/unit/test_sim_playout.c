@@ -42,7 +42,7 @@ static void test_mark_at_once_when_empty(void)
 	struct sim_playout *po = sim_playout_new(0);
 	char name[64];
 
-	/* PROTOCOL.md: a mark comes back at once if nothing is buffered. */
+	/* docs/PROTOCOL.md §4.6: a mark comes back at once if nothing is buffered. */
 	CHECK(sim_playout_mark(po, "m0") == 0);
 	CHECK(sim_playout_returned_marks(po) == 1);
 	CHECK(sim_playout_pending_marks(po) == 0);

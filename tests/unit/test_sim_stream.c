@@ -595,7 +595,7 @@ int main(void)
 	CHECK_MSG(t.stream_seconds >= 0.45, "25 frames take 0.5 s at real-time pace");
 	sim_totals_free(&t);
 
-	/* No subprotocol offered and none answered: fine (PROTOCOL.md). */
+	/* No subprotocol offered and none answered: fine (docs/PROTOCOL.md §4.2). */
 	run(ECHO, NULL, NULL, 5, 1, &t, &s);
 	CHECK_STR(s.offered, "");
 	CHECK(t.connected == 1 && t.subprotocol[0] == '\0' && t.bytes_matched == 5 * 160);

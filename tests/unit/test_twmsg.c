@@ -1,4 +1,4 @@
-/* test_twmsg: every Twilio Media Streams message shape of PROTOCOL.md parsed field by field,
+/* test_twmsg: every Media Streams message shape of docs/PROTOCOL.md §4.3 parsed field by field,
  * malformed messages with their precise error kinds, and the outbound builders round-tripped. */
 #include <stdint.h>
 #include <stdio.h>
@@ -21,7 +21,7 @@ static enum twmsg_error parse(const char *text)
 	return twmsg_parse(text, strlen(text), &msg, payload, sizeof(payload), err, sizeof(err));
 }
 
-/* The messages of PROTOCOL.md "Twilio to server", with real-looking sids. */
+/* The messages of docs/PROTOCOL.md §4.3 (Twilio to server), with real-looking sids. */
 static void test_protocol_shapes(void)
 {
 	static const uint8_t ulaw[] = { 0xff, 0x7f, 0x00, 0x80, 0x55, 0xd5 };

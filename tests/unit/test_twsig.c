@@ -1,5 +1,5 @@
-/* test_twsig: every X-Twilio-Signature vector of PROTOCOL.md (compute exact, check accepts,
- * and rejects a flipped bit, wrong token, wrong URL, extra param), port forms and variants. */
+/* test_twsig: every X-Twilio-Signature vector of docs/PROTOCOL.md §3.7 (compute exact, check
+ * accepts, rejects a flipped bit, wrong token, wrong URL, extra param), port forms, variants. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,7 +40,7 @@ static char flip_low_bit(char c)
 	return p ? alpha[(p - alpha) ^ 1] : 'A';
 }
 
-/* PROTOCOL.md, X-Twilio-Signature, test vectors (auth token 12345). */
+/* docs/PROTOCOL.md §3.7, test vectors 1-5 (auth token 12345). */
 static const struct {
 	const char *url;
 	const struct twsig_param *params;
@@ -196,7 +196,7 @@ static void test_url_forms(void)
 	CHECK(twsig_url_forms(NULL, f) == 0);
 }
 
-/* PROTOCOL.md step 4: a signature over one port spelling is accepted for the other. */
+/* docs/PROTOCOL.md §3.4: a signature over one port spelling is accepted for the other. */
 static void test_port_variants(void)
 {
 	static const char *pairs[][2] = {
@@ -218,7 +218,7 @@ static void test_port_variants(void)
 		CHECK_MSG(twsig_check("12345", pairs[i][1], call_params, NP(call_params), sig) == 1,
 			  msg);
 	}
-	/* PROTOCOL.md vector 2 (":443") checked against the URL without the port. */
+	/* docs/PROTOCOL.md §3.7 vector 2 (":443") checked against the URL without the port. */
 	CHECK(twsig_check("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", call_params,
 			  NP(call_params), "kvajT1Ptam85bY51eRf/AJRuM3w=") == 1);
 	/* Vector 3 (":80") checked against the URL without the port. */

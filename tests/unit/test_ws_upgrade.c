@@ -1,5 +1,5 @@
 /* test_ws_upgrade: the upgrade rules of callpipe-ws: the two stream paths, the subprotocol
- * rule of PROTOCOL.md (and the lists lws 4.1.6 would drop), the signed URL forms. */
+ * rule of docs/PROTOCOL.md §4.2 (and the lists lws 4.1.6 would drop), the signed URL forms. */
 #include <string.h>
 
 #include "check.h"

@@ -1,4 +1,4 @@
-/* logparse: reads one call log line (DESIGN.md "Call log") back into its timestamp, program,
+/* logparse: reads one call log line (docs/DESIGN.md §1.2) back into its timestamp, program,
  * event and key=value pairs, undoing exactly the logfmt quoting calllog_format() writes. */
 #include "logparse.h"
 

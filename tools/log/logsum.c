@@ -21,8 +21,8 @@ static void setfield(char *dst, size_t cap, const char *v)
 }
 
 /* The Twilio error code in a StreamError text ("31920 Stream - WebSocket - Handshake
- * Error", "… (31920)"): the first run of exactly five digits starting with 3 (PROTOCOL.md
- * "Stream error codes"). "?" when there is none. */
+ * Error", "… (31920)"): the first run of exactly five digits starting with 3
+ * (docs/PROTOCOL.md §5). "?" when there is none. */
 static void error_code(const char *text, char *code, size_t cap)
 {
 	for (const char *p = text; p && *p; p++) {

@@ -98,7 +98,7 @@ void logtail_print_event(FILE *out, const struct logparse_line *ln)
 	logparse_fput(out, ln->event, strlen(ln->event));
 	if (ln->kv_text[0]) {
 		/* "incoming_call" and "stream_status" are the longest events the programs
-		 * write (DESIGN.md); pad to one more so the pairs line up. */
+		 * write (docs/LOGS.md); pad to one more so the pairs line up. */
 		for (w = logparse_width(ln->event); w < 14; w++)
 			fputc(' ', out);
 		fputs(" ", out);

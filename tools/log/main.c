@@ -1,5 +1,5 @@
 /* callpipe-log: the call log viewer: a row per call (list), one call as a timeline (show),
- * every call's new lines as they come (tail), read from [log] dir (DESIGN.md "Call log"). */
+ * every call's new lines as they come (tail), read from [log] dir (docs/DESIGN.md §1.2). */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -18,8 +18,8 @@
 #include "wav.h"
 #include "webhook.h"
 
-/* Twilio's webhook parameters beyond the ones we are told (PROTOCOL.md "Incoming call
- * webhook"); the city has a space so '+' decoding gets exercised. */
+/* Twilio's webhook parameters beyond the ones we are told (docs/PROTOCOL.md
+ * §1.1); the city has a space so '+' decoding gets exercised. */
 static const char *const geo[][2] = {
 	{ "City", "SAN FRANCISCO" }, { "Country", "US" }, { "State", "CA" }, { "Zip", "94105" },
 };
@@ -298,7 +298,7 @@ static void do_stream(const struct sim_callopts *o, struct sim_callrun *run,
 	if (o->ws_signature)
 		cfg.signature = o->ws_signature;
 	else if (o->token && twsig_compute(o->token, run->stream_url, NULL, 0, sig) == 0)
-		cfg.signature = sig;   /* over the wss URL, no parameters (PROTOCOL.md step 6) */
+		cfg.signature = sig;   /* the wss URL, no parameters (docs/PROTOCOL.md §3.6) */
 	cfg.audio = audio;
 	cfg.audio_len = audio_len;
 	if (run->agent) {

@@ -117,7 +117,7 @@ int sim_playout_mark(struct sim_playout *po, const char *name)
 	if (!m->name)
 		return -1;
 	/* Positioned after everything buffered now: with nothing buffered it is already
-	 * "played" and returns at once (PROTOCOL.md). */
+	 * "played" and returns at once (docs/PROTOCOL.md §4.6). */
 	m->pos = po->written;
 	po->mlen++;
 	return 0;

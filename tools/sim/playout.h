@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* 20 ms of 8 kHz µ-law (PROTOCOL.md, G.711). */
+/* 20 ms of 8 kHz µ-law (docs/PROTOCOL.md §6). */
 #define SIM_FRAME_BYTES 160
 #define SIM_FRAME_US 20000
 /* More than 10 minutes buffered is Twilio error 31931: 600 s * 8000 bytes/s. */

@@ -207,7 +207,7 @@ static int make_plan(const struct post_opts *o, struct post_plan *pl)
 	}
 	if (get) {
 		/* GET: the pairs travel in the query string, which is part of the signed URL;
-		 * nothing is appended to the string to sign (PROTOCOL.md, signature step 2). */
+		 * nothing is appended to the string to sign (docs/PROTOCOL.md §3.2). */
 		char *q = form_encode(o->pairs, o->npairs);
 		size_t ul = strlen(url);
 
@@ -234,7 +234,7 @@ static int make_plan(const struct post_opts *o, struct post_plan *pl)
 			: "application/x-www-form-urlencoded";
 		if (starts_with_ci(pl->content_type, "application/json")) {
 			/* JSON bodies: Twilio adds bodySHA256 to the query and signs the URL
-			 * with no parameters (PROTOCOL.md, signature step 5). */
+			 * with no parameters (docs/PROTOCOL.md §3.5). */
 			char hex[65];
 			size_t ul = strlen(url);
 

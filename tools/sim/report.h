@@ -11,7 +11,7 @@
 #include "stats.h"
 
 /* Distinct error codes kept (each with its count and first message); more are summed
- * under the last slot. PROTOCOL.md names 15 stream codes. */
+ * under the last slot. docs/PROTOCOL.md §5 names 13 stream codes. */
 #define SIM_ERRKINDS 16
 #define SIM_ERRTEXT 240
 

@@ -1,4 +1,4 @@
-/* simmsg: Twilio's side of the Media Streams protocol (PROTOCOL.md): the JSON messages Twilio
+/* simmsg: Twilio's side of Media Streams (docs/PROTOCOL.md §4): the JSON messages Twilio
  * sends, built into a buffer, and the server's messages parsed as strictly as Twilio does. */
 #include "simmsg.h"
 
@@ -67,8 +67,8 @@ static int parse_media(const cJSON *root, uint8_t *buf, size_t cap, struct sim_s
 		return fail(err, errlen, "media with an empty payload");
 	out->kind = SIM_MSG_MEDIA;
 	out->payload_len = (size_t)n;
-	/* "base64 µ-law 8 kHz mono, no file header" (PROTOCOL.md): a WAV file's header would
-	 * be played as a burst of noise. */
+	/* "base64 µ-law 8 kHz mono, no file header" (docs/PROTOCOL.md §4.5): a WAV file's
+	 * header would be played as a burst of noise. */
 	out->wav_header = n >= 4 && memcmp(buf, "RIFF", 4) == 0;
 	return 0;
 }

@@ -1,4 +1,4 @@
-/* simmsg: Twilio's side of the Media Streams protocol (PROTOCOL.md): the JSON messages Twilio
+/* simmsg: Twilio's side of Media Streams (docs/PROTOCOL.md §4): the JSON messages Twilio
  * sends, built into a buffer, and the server's messages parsed as strictly as Twilio does. */
 #ifndef CALLPIPE_SIM_SIMMSG_H
 #define CALLPIPE_SIM_SIMMSG_H
@@ -8,7 +8,7 @@
 
 #include "playout.h"
 
-/* Error codes Twilio gives the faults we detect (PROTOCOL.md "Stream error codes"). */
+/* Error codes Twilio gives the faults we detect (docs/PROTOCOL.md §5). */
 #define SIM_ERR_HANDSHAKE 31920     /* upgrade not answered with 101 */
 #define SIM_ERR_CLOSED 31921        /* server closed the socket */
 #define SIM_ERR_PROTOCOL 31924      /* e.g. audio sent back on a one-way <Start><Stream> */
@@ -42,7 +42,7 @@ int sim_msg_parse(const char *text, size_t len, const char *stream_sid, uint8_t 
 
 /* Builders of what Twilio sends; each returns the length written (NUL-terminated) or -1
  * when CAP is too small. Sequence numbers, chunks, timestamps and digits are strings;
- * sampleRate and channels numbers (PROTOCOL.md). */
+ * sampleRate and channels numbers (docs/PROTOCOL.md §4.4). */
 long sim_msg_connected(char *out, size_t cap);
 /* PARAMS_JSON is a JSON object ("{}" when there are none), from sim_msg_params_json. */
 long sim_msg_start(char *out, size_t cap, unsigned long seq, const char *account_sid,

@@ -409,7 +409,7 @@ struct sim_engine *sim_engine_new(const struct sim_engine_cfg *cfg, struct sim_t
 			  | LLL_CLIENT : 0, NULL);
 
 	/* One descriptor per call: lift the soft limit to the hard one, and tell lws a
-	 * number below it (lws spins on EMFILE otherwise, DESIGN.md pitfalls). */
+	 * number below it (lws spins on EMFILE otherwise, docs/DESIGN.md §4.2). */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
@@ -426,7 +426,7 @@ struct sim_engine *sim_engine_new(const struct sim_engine_cfg *cfg, struct sim_t
 	info.protocols = e->protocols;
 	info.gid = -1;
 	info.uid = -1;
-	info.timeout_secs = 10;   /* Twilio's connect budget (PROTOCOL.md: 10 s to connect) */
+	info.timeout_secs = 10;   /* Twilio's longest connect wait (docs/PROTOCOL.md §1.3) */
 	info.fd_limit_per_thread = (unsigned)(rl.rlim_cur == RLIM_INFINITY ? 65536 :
 					      rl.rlim_cur > 65536 + 16 ? 65536 : rl.rlim_cur - 16);
 	info.user = e;

@@ -1,5 +1,5 @@
 /* twiml: parse the TwiML an incoming_call webhook answers with (libxml2) and check it the
- * way Twilio would before it opens a Media Stream (PROTOCOL.md "TwiML"). */
+ * way Twilio would before it opens a Media Stream (docs/PROTOCOL.md §2). */
 #include "twiml.h"
 
 #include <stdarg.h>

@@ -1,11 +1,11 @@
 /* twiml: parse the TwiML an incoming_call webhook answers with (libxml2) and check it the
- * way Twilio would before it opens a Media Stream (PROTOCOL.md "TwiML"). */
+ * way Twilio would before it opens a Media Stream (docs/PROTOCOL.md §2). */
 #ifndef CALLPIPE_SIM_TWIML_H
 #define CALLPIPE_SIM_TWIML_H
 
 #include <stddef.h>
 
-/* PROTOCOL.md: each <Parameter>'s name+value is under 500 characters. */
+/* docs/PROTOCOL.md §2.3: each <Parameter>'s name+value is under 500 characters. */
 #define SIM_TWIML_PARAM_MAX 500
 /* Twilio documents no count; 64 is far beyond what <Stream> carries in practice. */
 #define SIM_TWIML_PARAMS_MAX 64

@@ -1,5 +1,5 @@
 /* webhook: the HTTP side of the fake Twilio: form-encode parameters, build the URL Twilio
- * signs, and send one webhook request with libcurl the way Twilio does (PROTOCOL.md). */
+ * signs, and send one webhook request with libcurl the way Twilio does (docs/PROTOCOL.md §1). */
 #include "webhook.h"
 
 #include <ctype.h>

@@ -1,5 +1,5 @@
 /* webhook: the HTTP side of the fake Twilio: form-encode parameters, build the URL Twilio
- * signs, and send one webhook request with libcurl the way Twilio does (PROTOCOL.md). */
+ * signs, and send one webhook request with libcurl the way Twilio does (docs/PROTOCOL.md §1). */
 #ifndef CALLPIPE_SIM_WEBHOOK_H
 #define CALLPIPE_SIM_WEBHOOK_H
 
@@ -12,7 +12,7 @@
 #define SIM_HTTP_BODY_MAX (4u * 1024 * 1024)
 /* Response headers are a few hundred bytes; 64 KiB bounds a server that sends without end. */
 #define SIM_HTTP_HEADERS_MAX (64u * 1024)
-/* Twilio gives a webhook 15 s in all, 10 s to connect (PROTOCOL.md). */
+/* Twilio gives a webhook 15 s in all, at most 10 s to connect (docs/PROTOCOL.md §1.3). */
 #define SIM_HTTP_TIMEOUT_MS 15000L
 #define SIM_HTTP_CONNECT_TIMEOUT_MS 10000L
 /* Extra request headers a caller may add (--header). */

@@ -59,6 +59,7 @@ else
 fi
 
 # --- (b) every path to a .md file exists -------------------------------------------------------
+# (A path after a shell variable, "$ROOT/README.md", is built at run time: not a citation.)
 bad=; n=0
 while IFS=: read -r file line match; do
 	path=${match#[^A-Za-z0-9_.-]}
@@ -66,7 +67,7 @@ while IFS=: read -r file line match; do
 	[ -f "$path" ] && continue
 	[ -f "$(dirname "$file")/$path" ] && continue   # relative, as a Markdown link is
 	bad+="$file:$line: $path does not exist"$'\n'
-done < <(tracked_matches '(^|[^A-Za-z0-9_./:-])[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+\.md')
+done < <(tracked_matches '(^|[^A-Za-z0-9_./:${-])[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+\.md')
 if [ -z "$bad" ] && [ $n -gt 0 ]; then
 	ok "every .md path cited in a tracked file exists ($n citations)"
 else

@@ -175,9 +175,9 @@ static void test_summary(void)
 		T("41.000") " fcgi call_status call_status=in-progress sig=ok",
 		T("42.000") " fcgi call_status call_status=completed call_duration=39 sig=ok",
 		NULL };
-	static const char *const host_a[] = { whole[0], whole[2], whole[5], NULL };
-	static const char *const host_b[] = { whole[4], whole[6], NULL };
-	static const char *const ws[] = { whole[1], whole[3], NULL };
+	const char *const host_a[] = { whole[0], whole[2], whole[5], NULL };
+	const char *const host_b[] = { whole[4], whole[6], NULL };
+	const char *const ws[] = { whole[1], whole[3], NULL };
 	struct logparse_line *ln = malloc(sizeof(*ln));
 	struct mem s[3] = { { host_b, 0, -1, "" }, { ws, 0, -1, "" }, { host_a, 0, -1, "" } };
 	struct logsum one, merged;

@@ -114,12 +114,16 @@ expect_match "… naming it" "$(cat "$T/err")" "nowhere: No such file"
 "$LOGV" -d "$A" -d "$B" tail --once >/dev/null 2>"$T/err"; rc=$?
 expect_eq "tail with two directories: usage error" "$rc" 2
 expect_match "… saying why" "$(cat "$T/err")" 'tail reads one directory'
-args=(); for _ in $(seq 17); do args+=(-d "$A"); done
+args=(); for i in $(seq 17); do mkdir -p "$T/many/$i"; args+=(-d "$T/many/$i"); done
+cp "$A/$S.log" "$T/many/16/"
 "$LOGV" "${args[@]}" list >/dev/null 2>"$T/err"; rc=$?
 expect_eq "17 times -d: usage error" "$rc" 2
 expect_match "… naming the cap" "$(cat "$T/err")" 'at most 16 directories'
-"$LOGV" "${args[@]:2}" list >/dev/null 2>&1; rc=$?
-expect_eq "16 times -d is fine" "$rc" 0
+out=$("$LOGV" "${args[@]:2}" show $S); rc=$?
+expect_eq "16 times -d is fine" "$rc:$(head -1 <<<"$out" | grep -o "many/16/$S.log")" "0:many/16/$S.log"
+"$LOGV" -d "$A" -d "$B" -d "$T/a/" show $S >/dev/null 2>"$T/err"; rc=$?
+expect_eq "a directory given twice: usage error (its lines would show twice)" "$rc" 2
+expect_match "… naming both" "$(cat "$T/err")" "-d \"$A\" and -d \"$T/a/\" are the same directory"
 ln -s /etc/passwd "$B/$G.log"
 "$LOGV" -d "$A" -d "$B" show $G >"$T/out" 2>"$T/err"; rc=$?
 expect_eq "show: a symlink in one directory is refused (exit 3)" "$rc" 3

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "calllog.h"
@@ -153,6 +154,29 @@ static int resolve_dirs(const char **dirs, size_t *ndirs, const char *conf_opt,
 	return 0;
 }
 
+/* A directory given twice (or through a link to it) would merge a file with itself and
+ * show every line twice: 1 with the message in MSG, else 0. */
+static int same_dirs(const char *const *dirs, size_t ndirs, char *msg, size_t cap)
+{
+	struct stat st[LOGMERGE_SOURCES_MAX];
+	int ok[LOGMERGE_SOURCES_MAX];
+
+	for (size_t i = 0; i < ndirs && i < LOGMERGE_SOURCES_MAX; i++) {
+		/* One that cannot be looked at now: the command will say what is wrong. */
+		ok[i] = stat(dirs[i], &st[i]) == 0;
+		for (size_t j = 0; ok[i] && j < i; j++) {
+			char a[160], b[160];
+
+			if (ok[j] && st[j].st_dev == st[i].st_dev && st[j].st_ino == st[i].st_ino) {
+				snprintf(msg, cap, "-d \"%s\" and -d \"%s\" are the same directory",
+					 cmd_esc(dirs[j], a), cmd_esc(dirs[i], b));
+				return 1;
+			}
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	enum { OPT_SINCE = 256, OPT_JSON, OPT_ONCE, OPT_POLL, OPT_RAW };
@@ -172,7 +196,7 @@ int main(int argc, char **argv)
 	const char *dirs[LOGMERGE_SOURCES_MAX], *conf_opt = NULL, *since = NULL, *cmd;
 	size_t ndirs = 0, given;
 	int json = 0, once = 0, force_poll = 0, raw = 0, lines = 10, lines_set = 0, c, rc;
-	char *end, eb[160];
+	char *end, eb[160], msg[400];
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":d:c:n:h", longopts, NULL)) != -1) {
@@ -260,6 +284,8 @@ int main(int argc, char **argv)
 				"-c FILE names another)\n", dirs[i], strerror(e));
 		return CMD_EXIT_ENV;
 	}
+	if (ndirs > 1 && same_dirs(dirs, ndirs, msg, sizeof(msg)))
+		return cmd_usage_error("%s", msg);
 	if (strcmp(cmd, "list") == 0)
 		rc = cmd_list(dirs, ndirs, since, json);
 	else if (strcmp(cmd, "show") == 0)

@@ -1,5 +1,6 @@
 /* callpipe-log: the call log viewer: a row per call (list), one call as a timeline (show),
- * every call's new lines as they come (tail), read from [log] dir (DESIGN.md "Call log"). */
+ * every call's new lines as they come (tail), read from [log] dir or the -d directories
+ * (several hosts' copies, merged by time: cmd_list.c, cmd_show.c) (DESIGN.md "Call log"). */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>

@@ -123,6 +123,19 @@ int logparse_time(const char *s, long long *ms)
 	return parse_time(s, ms, 0);
 }
 
+int logparse_line_time(const char *line, size_t len, long long *ms)
+{
+	char ts[LOGPARSE_TS_MAX];
+	const char *sp = memchr(line, ' ', len);
+	size_t n = sp ? (size_t)(sp - line) : len;
+
+	if (n == 0 || n >= sizeof(ts) || memchr(line, '\0', n))
+		return -1;
+	memcpy(ts, line, n);
+	ts[n] = '\0';
+	return parse_time(ts, ms, 1);
+}
+
 void logparse_format_time(char *buf, size_t cap, long long ms, int with_ms)
 {
 	long long days, rem, y;

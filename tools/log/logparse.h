@@ -52,6 +52,11 @@ const char *logparse_get(const struct logparse_line *ln, const char *key);
  * "2026-11-24 10:15:02.123", each with an optional trailing 'Z'. 0 with *ms set, or -1. */
 int logparse_time(const char *s, long long *ms);
 
+/* The time of LINE (LEN bytes): its first field, parsed as logparse_line() does (exactly
+ * YYYY-MM-DDTHH:MM:SS[.fraction]Z). 0 with *ms set, or -1 when the line has no such time
+ * (the rest of the line may still be malformed: only the first field is looked at). */
+int logparse_line_time(const char *line, size_t len, long long *ms);
+
 /* Format MS as "2026-11-24T10:15:02.123Z" (WITH_MS) or "2026-11-24 10:15:02" into BUF. */
 void logparse_format_time(char *buf, size_t cap, long long ms, int with_ms);
 

@@ -110,7 +110,17 @@ struct wsserver *wsserver_new(const struct config *cfg, const struct mode_ops *m
 		free(s);
 		return NULL;
 	}
-	s->nsig_urls = upgrade_sig_urls(cfg->public_url, s->sig_urls);
+	/* Twilio signs the Stream url it dials: [twilio] stream_url when the TwiML has it
+	 * (a helper serving wss:// itself), else the one derived from public_url. */
+	s->nsig_urls = cfg->stream_url[0] ? upgrade_sig_urls_stream(cfg->stream_url, s->sig_urls)
+					  : upgrade_sig_urls(cfg->public_url, s->sig_urls);
+	if (cfg->validate && !s->nsig_urls && cfg->stream_url[0]) {
+		snprintf(err, errlen, "[twilio] stream_url \"%s\" is not ws(s)://host[/path]: "
+			 "cannot check signatures", cfg->stream_url);
+		call_env_free(s->env);
+		free(s);
+		return NULL;
+	}
 	if (cfg->validate && !s->nsig_urls) {
 		snprintf(err, errlen, "[twilio] public_url \"%s\" is not http(s)://host[/path]: "
 			 "cannot check signatures", cfg->public_url);

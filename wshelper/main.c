@@ -48,7 +48,9 @@
 /* A connection must have sent its whole request (headers) this long after it was accepted
  * (lws: PENDING_TIMEOUT_ESTABLISH_WITH_SERVER, then HOLDING_AH), or lws drops it. Apache in
  * front sends a request at once; the default (5 s, then 10 s for the headers) let idle
- * connections hold descriptors long enough to keep real calls waiting. */
+ * connections hold descriptors long enough to keep real calls waiting. With [ws] tls_cert
+ * the TLS handshake must finish in it too: lws 4.1.6 times SSL_accept with
+ * timeout_secs_ah_idle (measured: 30 there kept a silent client open past 20 s). */
 #define HANDSHAKE_SECONDS 3
 
 struct app {

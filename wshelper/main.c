@@ -1,5 +1,5 @@
 /* callpipe-ws: the media socket helper: options and config, the lws context and its service
- * loop, signals (SIGTERM/SIGINT drain then exit, SIGHUP reopens --log), startup banner. */
+ * loop, signals (SIGTERM/SIGINT drain then exit, SIGHUP reopens --log and reloads TLS), banner. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>

@@ -287,7 +287,8 @@ void wsserver_close_all(struct wsserver *s)
 /* --- HTTP --- */
 
 /* Status line, a few headers (XNAME: XVAL when XNAME, lower case with its ':') and BODY in
- * one write (HTTP/1.1 only: lws has no TLS or h2c here). 0, or -1 when the write failed. */
+ * one write (HTTP/1.1 only: no h2c, and with TLS the ALPN is pinned to http/1.1 by tls.c).
+ * 0, or -1 when the write failed. */
 static int http_reply_x(struct wsserver *s, struct lws *wsi, unsigned code, const char *ctype,
 			const char *xname, const char *xval, const char *body, size_t blen,
 			int head_only)

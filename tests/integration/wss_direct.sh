@@ -182,5 +182,30 @@ kill -TERM "$WSPID"
 wait "$WSPID"
 expect_eq "SIGTERM: exit 0" "$?" 0
 WSPID=
-[ $FAILS -eq 0 ] || { echo "== callpipe-ws stderr"; tail -30 "$TMP/ws.err"; } | diag
+
+# --- the same over [ws] event_loop = libev (lws's libev plugin drives the TLS sockets) ---------
+conf "$TMP/libev.conf" "$TMP/b.pem" "$TMP/b.key" "event_loop = libev"
+"$WS" -c "$TMP/libev.conf" 2> "$TMP/ws-libev.err" &
+WSPID=$!
+if wait_until 10 healthz; then
+	expect_match "libev: the banner says wss and libev" "$(head -1 "$TMP/ws-libev.err")" '\(wss, TLS 1\.2\+\).*event loop libev'
+	served=$(openssl s_client -connect 127.0.0.1:$PORT < /dev/null 2>/dev/null | fingerprint)
+	expect_eq "libev: openssl s_client sees our certificate" "$served" "$(fingerprint < "$TMP/b.pem")"
+	expect_eq "libev: a signed wss echo call passes" "$(timeout 60 "$SIM" call --stream-url "$URL" --insecure --auth-token "$TOKEN" --seconds 0.5 --fast --expect-echo --json 2>/dev/null | jq -r .outcome)" pass
+	t0=$SECONDS
+	expect_eq "libev: a silent client is dropped" "$(python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1]))); s.settimeout(20)
+try: print("eof" if s.recv(1) == b"" else "data")
+except socket.timeout: print("open")
+except OSError: print("eof")' "$PORT")" eof
+	expect_eq "... within 6 s" "$([ $((SECONDS - t0)) -le 6 ] && echo yes)" yes
+else
+	notok "libev: callpipe-ws answers https://127.0.0.1:$PORT/healthz"; diag < "$TMP/ws-libev.err"
+fi
+kill -TERM "$WSPID"
+wait "$WSPID"
+expect_eq "libev: SIGTERM: exit 0" "$?" 0
+WSPID=
+[ $FAILS -eq 0 ] || { echo "== callpipe-ws stderr"; tail -30 "$TMP/ws.err" "$TMP/ws-libev.err"; } | diag
 finish

@@ -125,6 +125,9 @@ rc=$?
 expect_eq "plain http:// on the TLS port fails (no answer in clear)" "$([ $rc -ne 0 ] && [ ! -s "$TMP/plain.out" ] && echo yes)" yes
 code=$(timeout 10 $RAW upgrade --port "$PORT" --sig x 2>/dev/null)
 expect_match "a plain ws:// upgrade on the TLS port gets no 101" "${code:-none}" '^(none|[^1].*)$'
+out=$(timeout 30 "$SIM" call --stream-url "ws://127.0.0.1:$PORT/ws/twilio-media" --auth-token "$TOKEN" --seconds 0.2 --fast 2>&1)
+expect_match "callpipe-sim dialling the TLS port as ws:// says what is likely wrong" "$out" \
+	'closed the connection without answering the upgrade .*wss:// \(TLS\) port dialled as ws://'
 expect_eq "... and the helper still serves" "$(healthz)" ok
 
 # a client that connects and never starts its TLS handshake is dropped, boundedly

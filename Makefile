@@ -13,7 +13,7 @@ SANFLAGS :=
 OPT      ?= -O2
 endif
 
-PKGS     := fcgi libcjson libwebsockets inih libcrypto libcurl libxml-2.0 espeak-ng speexdsp sndfile pocketsphinx
+PKGS     := fcgi libcjson libwebsockets inih libssl libcrypto libcurl libxml-2.0 espeak-ng speexdsp sndfile pocketsphinx
 # Recursive (=) on purpose: pkg-config is only asked once `deps` has installed it.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS))

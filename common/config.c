@@ -44,6 +44,7 @@ static const struct key_spec keys[] = {
 	{"twilio", "validate", K_BOOL, offsetof(struct config, validate), 0, 0, 0, 0},
 	/* at most STREAMTOK_MAX_SECONDS: callpipe-ws refuses tokens valid for longer */
 	NUM("twilio", "stream_token_seconds", K_INT, stream_token_seconds, 10, STREAMTOK_MAX_SECONDS),
+	STR("twilio", "stream_url", stream_url, 0),
 	STR("log", "dir", log_dir, 1),
 	STR("fcgi", "templates", templates_dir, 1),
 	NUM("fcgi", "max_body", K_SIZE, max_body, 1024, 16 * 1024 * 1024),
@@ -61,6 +62,8 @@ static const struct key_spec keys[] = {
 	{"ws", "event_loop", K_EVLOOP, offsetof(struct config, event_loop), 0, 0, 0, 0},
 	NUM("ws", "max_memory", K_SIZE, max_memory, 1024 * 1024, 64LL * 1024 * 1024 * 1024),
 	NUM("ws", "start_seconds", K_INT, start_seconds, 1, 3600),
+	STR("ws", "tls_cert", tls_cert, 0),
+	STR("ws", "tls_key", tls_key, 0),
 	STR("agent", "turn_url", turn_url, 0),
 	STR("agent", "connect_to", turn_connect_to, 0),
 	NUM("agent", "turn_timeout_ms", K_INT, turn_timeout_ms, 100, 600000),
@@ -520,45 +523,47 @@ const char *config_path(const char *arg)
 	return env && *env ? env : NULL;
 }
 
-/* public_url must be http(s)://host[:port][/path]: the base for signatures and TwiML URLs. */
-static int check_public_url(const char *url, char *err, size_t errlen)
+/* A base URL the programs build on: SCHEME_A or SCHEME_B ("http"/"https" for public_url,
+ * "ws"/"wss" for stream_url), a host, an optional :port and path; nothing a signature or
+ * TwiML attribute would mangle. KEY names the setting in the message. */
+static int check_url(const char *key, const char *url, const char *scheme_a,
+		     const char *scheme_b, const char *example, char *err, size_t errlen)
 {
 	const char *host, *end, *colon, *p;
+	size_t la = strlen(scheme_a), lb = strlen(scheme_b);
 
-	if (strncmp(url, "https://", 8) == 0)
-		host = url + 8;
-	else if (strncmp(url, "http://", 7) == 0)
-		host = url + 7;
+	if (strncmp(url, scheme_b, lb) == 0 && strncmp(url + lb, "://", 3) == 0)
+		host = url + lb + 3;
+	else if (strncmp(url, scheme_a, la) == 0 && strncmp(url + la, "://", 3) == 0)
+		host = url + la + 3;
 	else {
-		strutil_seterr(err, errlen, "[twilio] public_url \"%.200s\" must start with "
-			       "http:// or https:// (the URL Twilio is given, e.g. "
-			       "https://voice.example.com)", url);
+		strutil_seterr(err, errlen, "%s \"%.200s\" must start with %s:// or %s:// (%s)",
+			       key, url, scheme_a, scheme_b, example);
 		return -1;
 	}
 	for (p = url; *p; p++) {
 		if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '?' || *p == '#' ||
 		    *p == '"' || *p == '<' || *p == '>' || *p == '\\') {
-			strutil_seterr(err, errlen, "[twilio] public_url \"%.200s\": character "
-				       "'%c' is not allowed (no spaces, query or fragment)", url,
+			strutil_seterr(err, errlen, "%s \"%.200s\": character '%c' is not "
+				       "allowed (no spaces, query or fragment)", key, url,
 				       (unsigned char)*p > ' ' ? *p : '?');
 			return -1;
 		}
 	}
 	end = host + strcspn(host, "/");
 	if (memchr(host, '@', (size_t)(end - host))) {
-		strutil_seterr(err, errlen, "[twilio] public_url \"%.200s\": user information "
-			       "is not allowed", url);
+		strutil_seterr(err, errlen, "%s \"%.200s\": user information is not allowed",
+			       key, url);
 		return -1;
 	}
 	colon = *host == '[' ? memchr(host, ']', (size_t)(end - host)) : host;
 	if (!colon) {
-		strutil_seterr(err, errlen,
-			       "[twilio] public_url \"%.200s\": unterminated IPv6 address", url);
+		strutil_seterr(err, errlen, "%s \"%.200s\": unterminated IPv6 address", key, url);
 		return -1;
 	}
 	colon = memchr(colon, ':', (size_t)(end - colon));
 	if ((colon ? colon : end) == host) {
-		strutil_seterr(err, errlen, "[twilio] public_url \"%.200s\" has no host name", url);
+		strutil_seterr(err, errlen, "%s \"%.200s\" has no host name", key, url);
 		return -1;
 	}
 	if (colon) {
@@ -568,8 +573,8 @@ static int check_public_url(const char *url, char *err, size_t errlen)
 		for (p = colon + 1; p < end && *p >= '0' && *p <= '9'; p++)
 			port = port * 10 + (*p - '0');
 		if (plen == 0 || plen > 5 || p != end || port < 1 || port > 65535) {
-			strutil_seterr(err, errlen, "[twilio] public_url \"%.200s\": bad port "
-				       "(1 .. 65535)", url);
+			strutil_seterr(err, errlen, "%s \"%.200s\": bad port (1 .. 65535)", key,
+				       url);
 			return -1;
 		}
 	}
@@ -586,5 +591,21 @@ int config_check(const struct config *cfg, char *err, size_t errlen)
 			       "local development (requests are then not authenticated)");
 		return -1;
 	}
-	return check_public_url(cfg->public_url, err, errlen);
+	if (check_url("[twilio] public_url", cfg->public_url, "http", "https", "the URL Twilio "
+		      "is given, e.g. https://voice.example.com", err, errlen) < 0)
+		return -1;
+	/* The Stream url Twilio dials, and the URL its upgrade signature covers. */
+	if (cfg->stream_url[0] &&
+	    check_url("[twilio] stream_url", cfg->stream_url, "ws", "wss", "the Stream url "
+		      "Twilio dials, e.g. wss://media.example.com:8443/ws/twilio-media", err,
+		      errlen) < 0)
+		return -1;
+	if (!cfg->tls_cert[0] != !cfg->tls_key[0]) {
+		strutil_seterr(err, errlen, "[ws] %s is set but %s is empty: give both (PEM "
+			       "certificate chain and its private key) to serve wss://, or neither",
+			       cfg->tls_cert[0] ? "tls_cert" : "tls_key",
+			       cfg->tls_cert[0] ? "tls_key" : "tls_cert");
+		return -1;
+	}
+	return 0;
 }

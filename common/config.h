@@ -14,6 +14,8 @@ struct config {
 	int validate;                      /* validate = yes */
 	int stream_token_seconds;          /* stream_token_seconds = 300 (10 .. 86400): lifetime
 	                                      of the TwiML's callpipe_token (common/streamtok.h) */
+	char stream_url[CONFIG_STR_MAX];   /* stream_url = (empty: public_url, https -> wss, +
+	                                      /ws/twilio-media); ws(s)://host[:port][/path] */
 	/* [log] */
 	char log_dir[CONFIG_STR_MAX];      /* dir = /var/log/callpipe */
 	/* [fcgi] */
@@ -36,6 +38,8 @@ struct config {
 	                                      reassembled, all calls, 1 MiB .. 64 GiB) */
 	int start_seconds;                 /* start_seconds = 5 (a stream must send start by
 	                                      then, 1 .. 3600) */
+	char tls_cert[CONFIG_STR_MAX];     /* tls_cert = (empty: plain ws; PEM chain: serve wss) */
+	char tls_key[CONFIG_STR_MAX];      /* tls_key = (empty; PEM key of tls_cert) */
 	/* [agent] */
 	char turn_url[CONFIG_STR_MAX];     /* turn_url = (empty: {public_url}/webhook/turn) */
 	char turn_connect_to[CONFIG_STR_MAX]; /* connect_to = (empty: the URL's own host:port) */
@@ -115,7 +119,8 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
 const char *config_path(const char *arg);
 
 /* Cross-key checks run after loading: validate=yes with an empty auth_token, a public_url
- * that is not http(s)://host[:port][/path]. Returns 0 or -1 with err filled. */
+ * that is not http(s)://host[:port][/path], a stream_url that is not ws(s)://host[:port]
+ * [/path], tls_cert without tls_key or the reverse. Returns 0 or -1 with err filled. */
 int config_check(const struct config *cfg, char *err, size_t errlen);
 
 #endif

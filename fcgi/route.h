@@ -61,7 +61,8 @@ void route_log(const struct route_ctx *rc, const char *event, const char *const 
  * override them), then PRIMARY's parameters, then SECONDARY's. */
 struct route_vars {
 	char public_url[ROUTE_URL_MAX];
-	char stream_url[ROUTE_URL_MAX];          /* https→wss, http→ws, + /ws/twilio-media */
+	char stream_url[ROUTE_URL_MAX];          /* [twilio] stream_url, else https→wss,
+	                                            http→ws, + /ws/twilio-media */
 	char status_callback_url[ROUTE_URL_MAX]; /* + /webhook/stream_status */
 	char call_status_url[ROUTE_URL_MAX];     /* + /webhook/call_status */
 	char stream_token[STREAMTOK_MAX + 1];    /* route_vars_token: "" until made */

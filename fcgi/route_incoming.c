@@ -50,7 +50,12 @@ void route_vars_init(struct route_vars *v, const struct config *cfg,
 		join(ws_base, sizeof(ws_base), "ws://", pub + 7);
 	else
 		join(ws_base, sizeof(ws_base), pub, "");
-	join(v->stream_url, sizeof(v->stream_url), ws_base, "/ws/twilio-media");
+	/* [twilio] stream_url: the helper serves wss:// itself on another host:port than the
+	 * webhooks (docs/WS.md "Direct TLS"); config_check made it ws(s)://, no query. */
+	if (cfg->stream_url[0])
+		join(v->stream_url, sizeof(v->stream_url), cfg->stream_url, "");
+	else
+		join(v->stream_url, sizeof(v->stream_url), ws_base, "/ws/twilio-media");
 	join(v->status_callback_url, sizeof(v->status_callback_url), pub, "/webhook/stream_status");
 	join(v->call_status_url, sizeof(v->call_status_url), pub, "/webhook/call_status");
 	v->primary = primary;

@@ -1,5 +1,5 @@
 /* callpipe-ws: the media socket helper: options and config, the lws context and its service
- * loop, signals (SIGTERM/SIGINT drain then exit, SIGHUP reopens --log), startup banner. */
+ * loop, signals (SIGTERM/SIGINT drain then exit, SIGHUP reopens --log and reloads TLS), banner. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -25,6 +25,7 @@
 #include "mode.h"
 #include "turnparse.h"
 #include "server.h"
+#include "tls.h"
 
 #define CALLPIPE_WS_VERSION "0.1.0"
 
@@ -47,7 +48,9 @@
 /* A connection must have sent its whole request (headers) this long after it was accepted
  * (lws: PENDING_TIMEOUT_ESTABLISH_WITH_SERVER, then HOLDING_AH), or lws drops it. Apache in
  * front sends a request at once; the default (5 s, then 10 s for the headers) let idle
- * connections hold descriptors long enough to keep real calls waiting. */
+ * connections hold descriptors long enough to keep real calls waiting. With [ws] tls_cert
+ * the TLS handshake must finish in it too: lws 4.1.6 times SSL_accept with
+ * timeout_secs_ah_idle (measured: 30 there kept a silent client open past 20 s). */
 #define HANDSHAKE_SECONDS 3
 
 struct app {
@@ -89,7 +92,8 @@ static void usage(FILE *f)
 "\n"
 "The callpipe media socket helper: serves Twilio Media Streams (bidirectional\n"
 "<Connect><Stream>) on " "/ws/twilio-media" " and /ws/twilio-media/, plus GET /healthz and\n"
-"GET /metrics (Prometheus text). Put it behind Apache or lighttpd (TLS, wss://).\n"
+"GET /metrics (Prometheus text). Put it behind Apache or lighttpd (TLS, wss://), or\n"
+"give it [ws] tls_cert and tls_key to serve wss:// (and https://) itself.\n"
 "\n"
 "Options:\n"
 "  -c, --config FILE     read FILE (default: $CALLPIPE_CONF, else built-in defaults)\n"
@@ -111,15 +115,17 @@ static void usage(FILE *f)
 "  listen, mode, max_message (1009 above it), idle_seconds, echo_mark_every,\n"
 "  drain_seconds, max_calls, max_queue_bytes, max_memory (all calls' queued and\n"
 "  reassembly bytes: the largest backlog is closed at the bound, new streams get 503\n"
-"  past 7/8 of it), start_seconds (1008 without start), event_loop;\n"
-"  [twilio] validate, auth_token,\n"
-"  public_url (the signed stream URL is built from it); [log] dir (per-call logs).\n"
+"  past 7/8 of it), start_seconds (1008 without start), event_loop, tls_cert and\n"
+"  tls_key (PEM files: serve TLS 1.2+ on listen);\n"
+"  [twilio] validate, auth_token, public_url (the signed stream URL is built from it)\n"
+"  or stream_url (the signed stream URL itself); [log] dir (per-call logs).\n"
 "  With validate = yes and no auth_token the helper refuses to start.\n"
 "\n"
 "Signals:\n"
 "  SIGTERM, SIGINT  refuse new streams (503), let calls run up to drain_seconds,\n"
 "                   close the rest with 1001, exit 0; a second one skips the wait\n"
-"  SIGHUP           reopen --log FILE\n"
+"  SIGHUP           reopen --log FILE; with tls_cert, load the certificate and key\n"
+"                   again (new connections get them; a bad pair keeps the old one)\n"
 "\n"
 "Stderr lines: WS_CONNECTED path=… subprotocol=…, WS_START sid=…, WS_MARK name=…,\n"
 "WS_STOP sid=…, WS_DONE sid=… rx=N tx=N, WS_REJECT …, WS_ERROR kind=…, WS_CLOSE …,\n"
@@ -277,12 +283,24 @@ static void sul_drain_cb(lws_sorted_usec_list_t *sul)
 	close_all(lws_container_of(sul, struct app, sul_drain));
 }
 
-/* SIGHUP: reopen --log (logrotate). */
+/* SIGHUP: reopen --log (logrotate); load a renewed certificate (certbot's deploy hook). */
 static void on_sighup(struct app *a)
 {
+	char err[512];
+
 	calllog_reopen_all();   /* every open call's log, after rotation */
 	if (a->log_path && open_log(a->log_path) == 0)
 		fprintf(stderr, "callpipe-ws: SIGHUP: reopened %s\n", a->log_path);
+	if (!a->cfg.tls_cert[0])
+		return;
+	if (wstls_reload(a->ctx, a->cfg.tls_cert, a->cfg.tls_key, err, sizeof(err)) < 0) {
+		fprintf(stderr, "callpipe-ws: SIGHUP: keeping the certificate in use: %s\n", err);
+	} else {
+		char what[600];
+
+		wstls_describe(a->cfg.tls_cert, what, sizeof(what));
+		fprintf(stderr, "callpipe-ws: SIGHUP: TLS reloaded: %s\n", what);
+	}
 }
 
 /* SIGTERM or SIGINT: drain, then close what is left; a second one skips the wait. */
@@ -457,6 +475,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "callpipe-ws: cannot listen on %s: %s\n", app.cfg.ws_listen, err);
 		return 1;
 	}
+	/* lws 4.1.6 reports a bad certificate or key only as "problem getting cert" and fails
+	 * the context: find out first, and say which file and why. */
+	if (app.cfg.tls_cert[0]) {
+		char warn[512];
+
+		if (wstls_check(app.cfg.tls_cert, app.cfg.tls_key, err, sizeof(err), warn,
+				sizeof(warn)) < 0) {
+			fprintf(stderr, "callpipe-ws: refusing to start: %s\n", err);
+			return 1;
+		}
+		if (warn[0])
+			fprintf(stderr, "callpipe-ws: warning: %s\n", warn);
+	}
 	if (calllog_prepare_dir(app.cfg.log_dir, err, sizeof(err)) < 0)
 		fprintf(stderr, "callpipe-ws: warning: call logs will fail: %s\n", err);
 
@@ -514,6 +545,8 @@ int main(int argc, char **argv)
 	info.max_http_header_pool2 = WSSERVER_HEADER_POOL;
 	/* An IPv4 literal binds an IPv4 socket; lws would otherwise try it as IPv6. */
 	info.options = v4 ? LWS_SERVER_OPTION_DISABLE_IPV6 : 0;
+	if (app.cfg.tls_cert[0])
+		wstls_setup(&info, app.cfg.tls_cert, app.cfg.tls_key);
 	if (app.cfg.event_loop == CONFIG_EVLOOP_LIBEV) {
 		/* poll() walks every descriptor on each wakeup; epoll costs per ready one. */
 		app.loop = ev_loop_new(EVBACKEND_EPOLL);
@@ -531,7 +564,8 @@ int main(int argc, char **argv)
 	app.ctx = lws_create_context(&info);
 	if (!app.ctx) {
 		fprintf(stderr, "callpipe-ws: cannot listen on %s (in use, or not an address "
-			"of this host?)\n", app.cfg.ws_listen);
+			"of this host?%s)\n", app.cfg.ws_listen, app.cfg.tls_cert[0] ?
+			" or TLS setup failed: see the lws: lines above" : "");
 		if (app.loop)
 			ev_loop_destroy(app.loop);
 		wsserver_free(app.srv);
@@ -555,9 +589,11 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 
-	fprintf(stderr, "callpipe-ws %s (libwebsockets %s) listening on %s, mode %s, "
+	fprintf(stderr, "callpipe-ws %s (libwebsockets %s) listening on %s (%s), mode %s, "
 		"max_calls %d (fd limit %u of %llu), event loop %s\n", CALLPIPE_WS_VERSION,
-		lws_get_library_version(), app.cfg.ws_listen, mode->name, max_calls, fdl,
+		lws_get_library_version(), app.cfg.ws_listen,
+		app.cfg.tls_cert[0] ? "wss, TLS 1.2+" : "ws, plain: TLS is the proxy's",
+		mode->name, max_calls, fdl,
 		(unsigned long long)soft,
 		!app.loop ? "poll" : ev_backend(app.loop) == EVBACKEND_EPOLL ? "libev (epoll)" :
 		"libev");
@@ -567,6 +603,20 @@ int main(int argc, char **argv)
 	else
 		fprintf(stderr, "callpipe-ws: validate=NO (signatures and stream tokens not checked) "
 			"public_url=%s log_dir=%s\n", app.cfg.public_url, app.cfg.log_dir);
+	if (app.cfg.tls_cert[0]) {
+		char what[600];
+
+		wstls_describe(app.cfg.tls_cert, what, sizeof(what));
+		fprintf(stderr, "callpipe-ws: TLS: %s, key %s\n", what, app.cfg.tls_key);
+	}
+	if (app.cfg.stream_url[0])
+		fprintf(stderr, "callpipe-ws: upgrade signatures are checked over [twilio] "
+			"stream_url %s\n", app.cfg.stream_url);
+	else if (app.cfg.tls_cert[0] && app.cfg.validate)
+		fprintf(stderr, "callpipe-ws: warning: serving wss:// itself but [twilio] "
+			"stream_url is not set: signatures are checked over the stream URL of "
+			"public_url (%s/ws/twilio-media as wss://); set stream_url to the URL "
+			"Twilio dials (docs/WS.md \"Direct TLS\")\n", app.cfg.public_url);
 	if (max_calls < app.cfg.max_calls)
 		fprintf(stderr, "callpipe-ws: warning: the fd limit (%llu) allows %d calls, fewer "
 			"than [ws] max_calls %d: raise LimitNOFILE / ulimit -n\n",

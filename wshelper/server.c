@@ -110,7 +110,17 @@ struct wsserver *wsserver_new(const struct config *cfg, const struct mode_ops *m
 		free(s);
 		return NULL;
 	}
-	s->nsig_urls = upgrade_sig_urls(cfg->public_url, s->sig_urls);
+	/* Twilio signs the Stream url it dials: [twilio] stream_url when the TwiML has it
+	 * (a helper serving wss:// itself), else the one derived from public_url. */
+	s->nsig_urls = cfg->stream_url[0] ? upgrade_sig_urls_stream(cfg->stream_url, s->sig_urls)
+					  : upgrade_sig_urls(cfg->public_url, s->sig_urls);
+	if (cfg->validate && !s->nsig_urls && cfg->stream_url[0]) {
+		snprintf(err, errlen, "[twilio] stream_url \"%s\" is not ws(s)://host[/path]: "
+			 "cannot check signatures", cfg->stream_url);
+		call_env_free(s->env);
+		free(s);
+		return NULL;
+	}
 	if (cfg->validate && !s->nsig_urls) {
 		snprintf(err, errlen, "[twilio] public_url \"%s\" is not http(s)://host[/path]: "
 			 "cannot check signatures", cfg->public_url);
@@ -277,7 +287,8 @@ void wsserver_close_all(struct wsserver *s)
 /* --- HTTP --- */
 
 /* Status line, a few headers (XNAME: XVAL when XNAME, lower case with its ':') and BODY in
- * one write (HTTP/1.1 only: lws has no TLS or h2c here). 0, or -1 when the write failed. */
+ * one write (HTTP/1.1 only: no h2c, and with TLS the ALPN is pinned to http/1.1 by tls.c).
+ * 0, or -1 when the write failed. */
 static int http_reply_x(struct wsserver *s, struct lws *wsi, unsigned code, const char *ctype,
 			const char *xname, const char *xval, const char *body, size_t blen,
 			int head_only)

@@ -100,39 +100,71 @@ static int put(char dst[TWSIG_URL_MAX], const char *a, const char *b, const char
 	return n > 0 && n < TWSIG_URL_MAX;
 }
 
+/* The four forms for REST[0..RLEN) + SUFFIX (REST being host[:port][/path] without a
+ * trailing '/'): WS:// and HTTP:// spellings, each with and without the trailing '/'. */
+static size_t fill(char urls[UPGRADE_SIG_URLS][TWSIG_URL_MAX], const char *ws,
+		   const char *http, const char *rest, size_t rlen, const char *suffix)
+{
+	char base[TWSIG_URL_MAX], hbase[TWSIG_URL_MAX];
+	int n1 = snprintf(base, sizeof(base), "%s%.*s%s", ws, (int)rlen, rest, suffix);
+	int n2 = snprintf(hbase, sizeof(hbase), "%s%.*s%s", http, (int)rlen, rest, suffix);
+
+	if (n1 < 0 || n1 >= (int)sizeof(base) || n2 < 0 || n2 >= (int)sizeof(hbase))
+		return 0;
+	if (!put(urls[0], base, "", "") || !put(urls[1], base, "/", "") ||
+	    !put(urls[2], hbase, "", "") || !put(urls[3], hbase, "/", ""))
+		return 0;
+	return UPGRADE_SIG_URLS;
+}
+
+/* URL without its scheme (which SCHEME_S or SCHEME names, e.g. "https://" or "http://"),
+ * and the length of the rest without trailing '/'; NULL when it has neither scheme. */
+static const char *strip(const char *url, const char *scheme_s, const char *scheme,
+			 int *secure, size_t *rlen)
+{
+	const char *rest;
+
+	if (!url)
+		return NULL;
+	if (strncmp(url, scheme_s, strlen(scheme_s)) == 0) {
+		rest = url + strlen(scheme_s);
+		*secure = 1;
+	} else if (strncmp(url, scheme, strlen(scheme)) == 0) {
+		rest = url + strlen(scheme);
+		*secure = 0;
+	} else {
+		return NULL;
+	}
+	*rlen = strlen(rest);
+	/* public_url has no trailing '/' by contract, but one is cheap to tolerate */
+	while (*rlen && rest[*rlen - 1] == '/')
+		(*rlen)--;
+	return rest;
+}
+
 size_t upgrade_sig_urls(const char *public_url, char urls[UPGRADE_SIG_URLS][TWSIG_URL_MAX])
 {
-	const char *rest, *ws;
-	size_t blen;
+	int secure;
+	size_t rlen;
+	const char *rest = strip(public_url, "https://", "http://", &secure, &rlen);
 
-	if (!public_url)
+	if (!rest)
 		return 0;
-	if (strncmp(public_url, "https://", 8) == 0) {
-		rest = public_url + 8;
-		ws = "wss://";
-	} else if (strncmp(public_url, "http://", 7) == 0) {
-		rest = public_url + 7;
-		ws = "ws://";
-	} else {
-		return 0;
-	}
-	/* public_url has no trailing '/' by contract, but one is cheap to tolerate */
-	blen = strlen(rest);
-	while (blen && rest[blen - 1] == '/')
-		blen--;
-	{
-		char base[TWSIG_URL_MAX], hbase[TWSIG_URL_MAX];
-		int n1 = snprintf(base, sizeof(base), "%s%.*s", ws, (int)blen, rest);
-		int n2 = snprintf(hbase, sizeof(hbase), "%.*s%.*s", (int)(rest - public_url),
-				  public_url, (int)blen, rest);
+	return fill(urls, secure ? "wss://" : "ws://", secure ? "https://" : "http://", rest,
+		    rlen, UPGRADE_PATH);
+}
 
-		if (n1 < 0 || n1 >= (int)sizeof(base) || n2 < 0 || n2 >= (int)sizeof(hbase))
-			return 0;
-		if (!put(urls[0], base, UPGRADE_PATH, "") || !put(urls[1], base, UPGRADE_PATH, "/") ||
-		    !put(urls[2], hbase, UPGRADE_PATH, "") || !put(urls[3], hbase, UPGRADE_PATH, "/"))
-			return 0;
-	}
-	return UPGRADE_SIG_URLS;
+size_t upgrade_sig_urls_stream(const char *stream_url,
+			       char urls[UPGRADE_SIG_URLS][TWSIG_URL_MAX])
+{
+	int secure;
+	size_t rlen;
+	const char *rest = strip(stream_url, "wss://", "ws://", &secure, &rlen);
+
+	if (!rest)
+		return 0;
+	return fill(urls, secure ? "wss://" : "ws://", secure ? "https://" : "http://", rest,
+		    rlen, "");
 }
 
 int upgrade_sig_check(const char *token, char urls[][TWSIG_URL_MAX], size_t n, const char *sig)

@@ -30,6 +30,11 @@ enum upgrade_sub upgrade_subprotocol(const char *list, char *why, size_t whylen)
  * Returns how many were written (0 when PUBLIC_URL is not http(s)://). */
 size_t upgrade_sig_urls(const char *public_url, char urls[UPGRADE_SIG_URLS][TWSIG_URL_MAX]);
 
+/* The same four forms for [twilio] STREAM_URL (ws(s)://host[:port][/path], the Stream url
+ * written into the TwiML as it is): Twilio signs the URL it dials. 0 when it is not ws(s). */
+size_t upgrade_sig_urls_stream(const char *stream_url,
+			       char urls[UPGRADE_SIG_URLS][TWSIG_URL_MAX]);
+
 /* 1 when SIG matches one of URLS[0..N) (or its port forms), signed with TOKEN and no
  * parameters; else 0. */
 int upgrade_sig_check(const char *token, char urls[][TWSIG_URL_MAX], size_t n,

@@ -440,6 +440,56 @@ static void test_check(void)
 }
 
 /* [agent] record: default no; each value; anything else refused with the line. */
+/* [twilio] stream_url (ws:// or wss://, no query) and the [ws] tls_cert / tls_key pair. */
+static void test_check_stream_tls(void)
+{
+	static const struct { const char *url; int ok; } urls[] = {
+		{"wss://media.example.com:8443/ws/twilio-media", 1},
+		{"ws://127.0.0.1:8081/ws/twilio-media", 1},
+		{"wss://[::1]:8443/ws/twilio-media/", 1},
+		{"https://media.example.com/ws/twilio-media", 0},
+		{"wss://media.example.com/ws/twilio-media?x=1", 0},
+		{"wss://media.example.com/ws/twilio-media#f", 0},
+		{"wss://:8443/ws/twilio-media", 0},
+		{"wss://h:99999/ws/twilio-media", 0},
+		{"wssx://h/ws/twilio-media", 0},
+		{"wss://u@h/ws/twilio-media", 0},
+	};
+	struct config c;
+	char err[512], msg[160];
+	size_t i;
+
+	config_defaults(&c);
+	c.validate = 0;
+	CHECK(c.stream_url[0] == '\0' && c.tls_cert[0] == '\0' && c.tls_key[0] == '\0');
+	for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+		snprintf(c.stream_url, sizeof(c.stream_url), "%s", urls[i].url);
+		snprintf(msg, sizeof(msg), "stream_url %s %s", urls[i].url,
+			 urls[i].ok ? "accepted" : "refused");
+		CHECK_MSG((config_check(&c, err, sizeof(err)) == 0) == urls[i].ok, msg);
+		if (!urls[i].ok)
+			CHECK_MSG(strncmp(err, "[twilio] stream_url \"", 21) == 0,
+				  "the message names [twilio] stream_url");
+	}
+	c.stream_url[0] = '\0';
+	snprintf(c.tls_cert, sizeof(c.tls_cert), "/etc/ssl/cert.pem");
+	CHECK(config_check(&c, err, sizeof(err)) == -1);
+	CHECK_STR(err, "[ws] tls_cert is set but tls_key is empty: give both (PEM certificate "
+		  "chain and its private key) to serve wss://, or neither");
+	snprintf(c.tls_key, sizeof(c.tls_key), "/etc/ssl/key.pem");
+	CHECK(config_check(&c, err, sizeof(err)) == 0);
+	c.tls_cert[0] = '\0';
+	CHECK(config_check(&c, err, sizeof(err)) == -1);
+	CHECK(strncmp(err, "[ws] tls_key is set but tls_cert is empty", 41) == 0);
+	/* both are read from the file */
+	write_file("[twilio]\nstream_url = wss://m.example.com:8443/ws/twilio-media\n"
+		   "[ws]\ntls_cert = /c.pem\ntls_key = /k.pem\n", 103);
+	CHECK(config_load(&c, path, err, sizeof(err)) == 0);
+	CHECK_STR(c.stream_url, "wss://m.example.com:8443/ws/twilio-media");
+	CHECK_STR(c.tls_cert, "/c.pem");
+	CHECK_STR(c.tls_key, "/k.pem");
+}
+
 static void test_record(void)
 {
 	static const struct { const char *text, *name; int want; } ok[] = {
@@ -495,6 +545,7 @@ int main(void)
 	test_lengths();
 	test_open_errors();
 	test_check();
+	test_check_stream_tls();
 	test_record();
 	test_path();
 	unlink(path);

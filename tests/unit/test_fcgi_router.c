@@ -359,6 +359,36 @@ static void test_templates(void)
 		CHECK_STR(route_vars_lookup(&v, "public_url", 10), "http://127.0.0.1:8080");
 		CHECK(route_vars_lookup(&v, "Nope", 4) == NULL);
 	}
+	/* [twilio] stream_url replaces the derived stream URL, and nothing else. */
+	{
+		struct route_vars v;
+		struct config c = cfg;
+
+		snprintf(c.stream_url, sizeof(c.stream_url),
+			 "wss://media.example.test:8443/ws/twilio-media");
+		route_vars_init(&v, &c, NULL, NULL);
+		CHECK_STR(route_vars_lookup(&v, "stream_url", 10),
+			  "wss://media.example.test:8443/ws/twilio-media");
+		CHECK_STR(v.status_callback_url, "https://voice.example.test/webhook/stream_status");
+	}
+}
+
+/* The rendered TwiML of a deployment whose helper serves wss:// itself ([twilio] stream_url):
+ * the Stream url is the override, the callbacks still go to public_url. */
+static void test_stream_url_override(void)
+{
+	struct config saved = cfg;
+	struct response r;
+
+	snprintf(cfg.stream_url, sizeof(cfg.stream_url),
+		 "wss://media.example.test:8443/ws/twilio-media");
+	CHECK(post_signed("/webhook/incoming_call", CALL1, &r) == 0);
+	CHECK(r.status == 200);
+	CHECK(has(r.body, "<Stream url=\"wss://media.example.test:8443/ws/twilio-media\""));
+	CHECK(!has(r.body, "wss://voice.example.test"));
+	CHECK(has(r.body, "statusCallback=\"https://voice.example.test/webhook/stream_status\""));
+	response_free(&r);
+	cfg = saved;
 }
 
 #define SID2 "CAfedcba9876543210fedcba9876543210"
@@ -989,6 +1019,7 @@ int main(void)
 	ratelimit_unauth.rate = 0;
 	setup();
 	test_incoming_call();
+	test_stream_url_override();
 	test_templates();
 	test_status_callbacks();
 	test_errors();

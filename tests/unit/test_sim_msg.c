@@ -168,6 +168,9 @@ static void test_handshake_codes(void)
 	CHECK(sim_handshake_code("HS: PROTOCOL malformed", 0, why, sizeof(why)) == 31920);
 	CHECK(strstr(why, "not offered") != NULL);
 	CHECK(sim_handshake_code("connect failed", 0, why, sizeof(why)) == 31902);
+	/* a plain ws:// client at a TLS port: accepted, then closed without an answer */
+	CHECK(sim_handshake_code("read failed", 0, why, sizeof(why)) == 31920);
+	CHECK(strstr(why, "wss:// (TLS) port dialled as ws://") != NULL);
 	CHECK(sim_handshake_code("timed out", 0, why, sizeof(why)) == 31901);
 }
 

@@ -95,6 +95,17 @@ static void test_sig_urls(void)
 	CHECK(upgrade_sig_urls("ftp://x", urls) == 0);
 	CHECK(upgrade_sig_urls("", urls) == 0);
 	CHECK(upgrade_sig_urls(NULL, urls) == 0);
+	/* [twilio] stream_url: the URL itself (any path), its '/' form, the https spelling */
+	CHECK(upgrade_sig_urls_stream("wss://media.example.test:8443/ws/twilio-media/", urls) == 4);
+	CHECK_STR(urls[0], "wss://media.example.test:8443/ws/twilio-media");
+	CHECK_STR(urls[1], "wss://media.example.test:8443/ws/twilio-media/");
+	CHECK_STR(urls[2], "https://media.example.test:8443/ws/twilio-media");
+	CHECK_STR(urls[3], "https://media.example.test:8443/ws/twilio-media/");
+	CHECK(upgrade_sig_urls_stream("ws://127.0.0.1:9/x/ws/twilio-media", urls) == 4);
+	CHECK_STR(urls[0], "ws://127.0.0.1:9/x/ws/twilio-media");
+	CHECK_STR(urls[3], "http://127.0.0.1:9/x/ws/twilio-media/");
+	CHECK(upgrade_sig_urls_stream("https://h/ws/twilio-media", urls) == 0);
+	CHECK(upgrade_sig_urls_stream(NULL, urls) == 0);
 }
 
 static void test_sig_check(void)
@@ -110,6 +121,11 @@ static void test_sig_check(void)
 	CHECK(!upgrade_sig_check("12345", urls, n, ""));
 	CHECK(!upgrade_sig_check("12345", urls, n, NULL));
 	CHECK(!upgrade_sig_check("12345", urls, 0, "ynt87vZO1ODv8rUY3YozEc+jab8="));
+	/* a direct-TLS helper on another host:port: signed over that URL, not public_url's */
+	n = upgrade_sig_urls_stream("wss://media.example.test:8443/ws/twilio-media", urls);
+	CHECK(upgrade_sig_check("12345", urls, n, "aKix6HE7gayfzyLW7woPrhA/Kko="));
+	CHECK(upgrade_sig_check("12345", urls, n, "F0G0pLp/Ja+k78Lae8c9Nt9ldlI=")); /* https/ */
+	CHECK(!upgrade_sig_check("12345", urls, n, "ynt87vZO1ODv8rUY3YozEc+jab8="));
 }
 
 int main(void)

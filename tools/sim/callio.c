@@ -92,6 +92,13 @@ int sim_handshake_code(const char *reason, long status, char *why, size_t cap)
 		snprintf(why, cap, "bad WebSocket handshake (%s)", r);
 		return 31920;
 	}
+	/* lws 4.1.6 says "read failed" when the server closed the connection after accepting
+	 * it, before any HTTP answer: what a TLS port does to a plain ws:// client. */
+	if (strstr(r, "read failed")) {
+		snprintf(why, cap, "the server closed the connection without answering the upgrade "
+			 "(%s): a wss:// (TLS) port dialled as ws://?", r);
+		return 31920;
+	}
 	snprintf(why, cap, "could not connect (%s)", r[0] ? r : "connection refused or reset");
 	return 31902;
 }

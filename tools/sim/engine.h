@@ -57,6 +57,7 @@ struct sim_call {
 	struct sim_inject *inj;        /* --inject state (inject.c), NULL when none */
 	int16_t *rec;                  /* played-out audio (record) */
 	size_t rec_len, rec_cap;
+	char tls_verify[96];           /* why OpenSSL refused the server's certificate, or "" */
 };
 
 struct sim_engine {

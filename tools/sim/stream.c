@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <libwebsockets.h>
+#include <openssl/x509.h>
 
 #include "g711.h"
 #include "inject.h"
@@ -300,10 +301,27 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		else
 			lws_callback_on_writable(wsi);
 		break;
+	case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
+		/* lws 4.1.6 then fails the connection with "connect SSL err 1: error:00000001:
+		 * lib(0)::reason(1)", which says nothing: keep OpenSSL's own reason. USER is the
+		 * X509_STORE_CTX, LEN the verdict so far; returning 0 leaves the verdict alone. */
+		if (!len && user && !c->tls_verify[0])
+			snprintf(c->tls_verify, sizeof(c->tls_verify), "%s",
+				 X509_verify_cert_error_string(
+					X509_STORE_CTX_get_error((X509_STORE_CTX *)user)));
+		return 0;
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
 		long status = lws_http_client_http_response(wsi);
-		char why[SIM_ERRTEXT];
-		int code = sim_handshake_code(in ? (const char *)in : "", status, why, sizeof(why));
+		char why[SIM_ERRTEXT], cert[300];
+		int code;
+
+		if (c->tls_verify[0]) {
+			snprintf(cert, sizeof(cert), "the server's certificate was refused: %s; "
+				 "Twilio wants one from a public CA for the Stream url's host "
+				 "(--insecure accepts any)", c->tls_verify);
+			in = cert;
+		}
+		code = sim_handshake_code(in ? (const char *)in : "", status, why, sizeof(why));
 
 		if (c->state == C_DONE)
 			break;

@@ -89,50 +89,18 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: callpipe-ws [-c FILE] [--listen HOST:PORT] [--mode NAME] [--log FILE]\n"
 "       callpipe-ws --help | --version\n"
-"\n"
-"The callpipe media socket helper: serves Twilio Media Streams (bidirectional\n"
-"<Connect><Stream>) on " "/ws/twilio-media" " and /ws/twilio-media/, plus GET /healthz and\n"
-"GET /metrics (Prometheus text). Put it behind Apache or lighttpd (TLS, wss://), or\n"
-"give it [ws] tls_cert and tls_key to serve wss:// (and https://) itself.\n"
-"\n"
-"Options:\n"
-"  -c, --config FILE     read FILE (default: $CALLPIPE_CONF, else built-in defaults)\n"
-"  -l, --listen HOST:PORT\n"
-"                        listen there instead of [ws] listen (default 127.0.0.1:8081);\n"
-"                        HOST may be an IPv4 or [IPv6] address, an interface name, or *\n"
-"  -m, --mode NAME       default mode for calls instead of [ws] mode (default echo); a\n"
-"                        call may ask for another with <Parameter name=\"mode\" .../>\n"
-"  -L, --log FILE        append stderr (diagnosis lines, errors) to FILE; SIGHUP reopens it\n"
-"  -h, --help            this text\n"
-"  -V, --version         version and libwebsockets version\n"
-"\n"
+"  -c, --config FILE         the configuration file (default: $CALLPIPE_CONF)\n"
+"  -l, --listen HOST:PORT    listen there instead of [ws] listen (127.0.0.1:8081)\n"
+"  -m, --mode NAME           the mode of calls that ask for none, instead of [ws] mode\n"
+"  -L, --log FILE            append stderr to FILE; SIGHUP reopens it\n"
+"  -h, --help                this text\n"
+"  -V, --version             the version and libwebsockets' version\n"
 "Modes:\n");
 	for (m = mode_list(); *m; m++)
 		fprintf(f, "  %-10s %s\n", (*m)->name, (*m)->summary);
 	fprintf(f,
-"\n"
-"Configuration ([ws] unless noted; see docs/CONFIG.md and docs/WS.md):\n"
-"  listen, mode, max_message (1009 above it), idle_seconds, echo_mark_every,\n"
-"  drain_seconds, max_calls, max_queue_bytes, max_memory (all calls' queued and\n"
-"  reassembly bytes: the largest backlog is closed at the bound, new streams get 503\n"
-"  past 7/8 of it), start_seconds (1008 without start), event_loop, tls_cert and\n"
-"  tls_key (PEM files: serve TLS 1.2+ on listen);\n"
-"  [twilio] validate, auth_token, public_url (the signed stream URL is built from it)\n"
-"  or stream_url (the signed stream URL itself); [log] dir (per-call logs).\n"
-"  With validate = yes and no auth_token the helper refuses to start.\n"
-"\n"
-"Signals:\n"
-"  SIGTERM, SIGINT  refuse new streams (503), let calls run up to drain_seconds,\n"
-"                   close the rest with 1001, exit 0; a second one skips the wait\n"
-"  SIGHUP           reopen --log FILE; with tls_cert, load the certificate and key\n"
-"                   again (new connections get them; a bad pair keeps the old one)\n"
-"\n"
-"Stderr lines: WS_CONNECTED path=… subprotocol=…, WS_START sid=…, WS_MARK name=…,\n"
-"WS_STOP sid=…, WS_DONE sid=… rx=N tx=N, WS_REJECT …, WS_ERROR kind=…, WS_CLOSE …,\n"
-"WS_SHED closed=N … (idle connections closed to keep descriptors for calls).\n"
-"\n"
-"Exit status: 0 after a clean shutdown, 1 on a configuration or startup error,\n"
-"2 on a usage error.\n");
+"See callpipe-ws(8) for endpoints, signals, files, exit status and the WS_* stderr\n"
+"lines, and callpipe.conf(5) for the configuration.\n");
 }
 
 static int open_log(const char *path)

@@ -99,10 +99,8 @@ CALL=(CallSid="$SID" AccountSid=AC$(hex32) From=+15551234567 To=+15557654321
 # --- the command line ----------------------------------------------------------------------
 help=$("$BIN" --help); rc=$?
 expect_eq "--help exits 0" "$rc" 0
-for s in SYNOPSIS 'RUN MODES' OPTIONS ENVIRONMENT CALLPIPE_CONF FILES SIGNALS 'EXIT STATUS' \
-	EXAMPLES mod_fcgid mod_proxy_fcgi lighttpd; do
-	expect_match "--help covers $s" "$help" "$s"
-done
+# the manual is callpipe-fcgi(8); manpages.sh checks its sections and options
+expect_match "--help names callpipe-fcgi(8)" "$help" 'callpipe-fcgi\(8\)'
 expect_match "--version" "$("$BIN" --version)" '^callpipe-fcgi [0-9]+\.[0-9]+'
 "$BIN" --bogus > /dev/null 2>&1
 expect_eq "an unknown option exits 2" "$?" 2

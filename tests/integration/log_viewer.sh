@@ -193,7 +193,8 @@ expect_eq "a bad config exits 3" "$rc" 3
 expect_match "… naming the file and line" "$(cat "$T/err")" "bad\\.conf:2"
 "$LOGV" -d "$D" frobnicate >/dev/null 2>&1; rc=$?
 expect_eq "an unknown command exits 2" "$rc" 2
-expect_match "--help documents the exit statuses" "$("$LOGV" --help)" 'EXIT STATUS'
+expect_match "--help names callpipe-log(1), which documents the exit statuses" \
+	"$("$LOGV" --help)" 'callpipe-log\(1\)'
 
 # --- tail ------------------------------------------------------------------------------------
 out=$("$LOGV" -d "$D" tail --once -n 5); rc=$?

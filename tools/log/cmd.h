@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* Exit statuses (documented in --help and docs/LOGS.md). */
+/* Exit statuses (documented in callpipe-log(1) and docs/LOGS.md). */
 #define CMD_EXIT_NOTFOUND 1	/* show: no log for that CallSid */
 #define CMD_EXIT_USAGE    2	/* bad command line, including a malformed CallSid */
 #define CMD_EXIT_ENV      3	/* config, log directory or output unusable */

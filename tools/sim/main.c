@@ -7,24 +7,18 @@
 #include "token.h"
 
 static const char overview[] =
-"usage: callpipe-sim COMMAND [ARGS...]      (callpipe-sim help COMMAND for details)\n"
-"\n"
-"A fake Twilio: it does to your server what Twilio does during a phone call, checks every\n"
-"answer as strictly as Twilio would, and says in plain words what went wrong.\n"
-"\n"
-"Commands:\n"
-"  call BASE_URL     one whole inbound call: incoming_call webhook, TwiML check, Media\n"
-"                    Stream with audio both ways, status callbacks; PASS or FAIL with why.\n"
-"                    Start here when a real call is silent.\n"
-"  post URL [N=V..]  one webhook request exactly as Twilio sends it (signed); prints\n"
-"                    the status, headers and body\n"
-"  sign URL [N=V..]  print the X-Twilio-Signature Twilio would send\n"
-"  load BASE_URL     many concurrent echo calls; echo latency percentiles and losses\n"
-"  stream-token      print the callpipe_token callpipe-fcgi would give a CallSid\n"
-"  help [COMMAND]    this text, or a command's manual\n"
-"\n"
-"Exit status: 0 success; 1 the call or load check failed (the reason is printed);\n"
-"2 post got no HTTP response; 64 bad command line.\n";
+"usage: callpipe-sim call BASE_URL [options]\n"
+"       callpipe-sim post URL [NAME=VALUE...] [options]\n"
+"       callpipe-sim sign URL [NAME=VALUE...] --auth-token T [options]\n"
+"       callpipe-sim load BASE_URL [--calls N] [--seconds S] [--ramp R] [options]\n"
+"       callpipe-sim stream-token --auth-token T --call-sid CA... [options]\n"
+"       callpipe-sim help [COMMAND] | --help | --version\n"
+"  call          one whole inbound call, both ways; PASS or FAIL with why\n"
+"  post, sign    one webhook request exactly as Twilio sends it; its signature\n"
+"  load          many concurrent echo calls; latency percentiles and losses\n"
+"  stream-token  the callpipe_token callpipe-fcgi would give a CallSid\n"
+"  help COMMAND  a command's options (also: callpipe-sim COMMAND --help)\n"
+"See callpipe-sim(1) for what each command checks, every option and the exit status.\n";
 
 int main(int argc, char **argv)
 {

@@ -3,7 +3,7 @@
 #ifndef CALLPIPE_SIM_H
 #define CALLPIPE_SIM_H
 
-/* Exit statuses every command shares (documented in --help and docs/SIM.md). */
+/* Exit statuses every command shares (documented in callpipe-sim(1) and docs/SIM.md). */
 #define SIM_EXIT_OK 0
 #define SIM_EXIT_FAIL 1        /* call/load: the check failed; post: local error */
 #define SIM_EXIT_TRANSPORT 2   /* post: no HTTP response at all */

@@ -16,16 +16,13 @@
 const char sim_help_stream_token[] =
 "usage: callpipe-sim stream-token --auth-token T --call-sid CA... [--account-sid AC...]\n"
 "                                 [--expires-in S | --expiry UNIX]\n"
-"\n"
-"Prints the callpipe_token callpipe-fcgi would put in the TwiML for this call\n"
-"(v1.<expiry>.<hex HMAC-SHA256>, docs/WS.md \"Stream binding\"): what callpipe-ws\n"
-"wants in start.customParameters when [twilio] validate = yes.\n"
-"\n"
 "  --auth-token T      the key (the Twilio auth token)\n"
 "  --call-sid SID      the CallSid the token is for\n"
 "  --account-sid SID   the AccountSid (default empty)\n"
-"  --expires-in S      valid S seconds from now (default 300; negative: already expired)\n"
-"  --expiry UNIX       valid until this Unix time\n";
+"  --expires-in S      valid S seconds from now (default 300)\n"
+"  --expiry UNIX       valid until this Unix time\n"
+"  -h, --help          this text\n"
+"See callpipe-sim(1).\n";
 
 char *sim_token_params(const struct sim_callopts *o, int from_twiml, const char *call_sid,
 		       const char *account_sid, const char *const *names,

@@ -142,29 +142,29 @@ static const char *strip(const char *url, const char *scheme_s, const char *sche
 	return rest;
 }
 
-size_t upgrade_sig_urls(const char *public_url, char urls[UPGRADE_SIG_URLS][TWSIG_URL_MAX])
+/* The signed URL's spellings from a base URL with scheme SECURE or PLAIN, plus PATH. */
+static size_t sig_urls(const char *base, const char *secure_scheme, const char *plain_scheme,
+		       const char *path, char urls[UPGRADE_SIG_URLS][TWSIG_URL_MAX])
 {
 	int secure;
 	size_t rlen;
-	const char *rest = strip(public_url, "https://", "http://", &secure, &rlen);
+	const char *rest = strip(base, secure_scheme, plain_scheme, &secure, &rlen);
 
 	if (!rest)
 		return 0;
 	return fill(urls, secure ? "wss://" : "ws://", secure ? "https://" : "http://", rest,
-		    rlen, UPGRADE_PATH);
+		    rlen, path);
+}
+
+size_t upgrade_sig_urls(const char *public_url, char urls[UPGRADE_SIG_URLS][TWSIG_URL_MAX])
+{
+	return sig_urls(public_url, "https://", "http://", UPGRADE_PATH, urls);
 }
 
 size_t upgrade_sig_urls_stream(const char *stream_url,
 			       char urls[UPGRADE_SIG_URLS][TWSIG_URL_MAX])
 {
-	int secure;
-	size_t rlen;
-	const char *rest = strip(stream_url, "wss://", "ws://", &secure, &rlen);
-
-	if (!rest)
-		return 0;
-	return fill(urls, secure ? "wss://" : "ws://", secure ? "https://" : "http://", rest,
-		    rlen, "");
+	return sig_urls(stream_url, "wss://", "ws://", "", urls);
 }
 
 int upgrade_sig_check(const char *token, char urls[][TWSIG_URL_MAX], size_t n, const char *sig)

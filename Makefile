@@ -21,7 +21,7 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
 WARN     := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wmissing-prototypes \
             -Wstrict-prototypes -Wpointer-arith -Wvla
 CFLAGS   ?= $(OPT) -g
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP \
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DCALLPIPE_DATADIR='"$(PREFIX)/share/callpipe"' $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP \
              -Icommon -Ifcgi -Iwshelper -Iaudio -Ispeech $(PKG_CFLAGS)
 ALL_LDFLAGS = $(SANFLAGS) -Wl,--as-needed $(LDFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -lev -lpthread -lm
@@ -61,6 +61,15 @@ build: $(BINS) $(UNITS)
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# The compiled-in data directory follows PREFIX: the files that use it are rebuilt when
+# PREFIX changes (the stamp's content is the PREFIX they were built with).
+$(BUILD)/prefix.stamp: FORCE
+	@mkdir -p $(@D)
+	@echo '$(PREFIX)' | cmp -s - $@ || echo '$(PREFIX)' > $@
+$(BUILD)/obj/common/config.o $(BUILD)/obj/tests/unit/test_config.o: $(BUILD)/prefix.stamp
+.PHONY: FORCE
+FORCE:
 
 $(BUILD)/libcommon.a: $(call obj,$(COMMON_SRC))
 $(BUILD)/libfcgi.a: $(call obj,$(FCGI_SRC))

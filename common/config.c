@@ -146,6 +146,16 @@ static void ctx_err(struct load_ctx *c, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* A directory, not a file of that name: a stray file must not hide the shipped templates.
+ * Checked when the configuration is read (each program start), not per request. */
+void config_default_templates(char *out, size_t outlen, const char *site, const char *shipped)
+{
+	struct stat st;
+
+	snprintf(out, outlen, "%s",
+		 stat(site, &st) == 0 && S_ISDIR(st.st_mode) ? site : shipped);
+}
+
 void config_defaults(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -153,8 +163,8 @@ void config_defaults(struct config *cfg)
 	cfg->validate = 1;
 	cfg->stream_token_seconds = 300;
 	snprintf(cfg->log_dir, sizeof(cfg->log_dir), "/var/log/callpipe");
-	snprintf(cfg->templates_dir, sizeof(cfg->templates_dir),
-		 "/usr/local/share/callpipe/twiml-templates");
+	config_default_templates(cfg->templates_dir, sizeof(cfg->templates_dir),
+				 CONFIG_SITE_TEMPLATES, CONFIG_SHIPPED_TEMPLATES);
 	cfg->max_body = 65536;
 	cfg->threads = 8;
 	snprintf(cfg->ws_listen, sizeof(cfg->ws_listen), "127.0.0.1:8081");
@@ -178,7 +188,7 @@ void config_defaults(struct config *cfg)
 	snprintf(cfg->goodbye_text, sizeof(cfg->goodbye_text), "Goodbye.");
 	snprintf(cfg->agent_language, sizeof(cfg->agent_language), "en-US");
 	cfg->gather_timeout = 5;
-	snprintf(cfg->media_dir, sizeof(cfg->media_dir), "/usr/local/share/callpipe/media");
+	snprintf(cfg->media_dir, sizeof(cfg->media_dir), "%s", CALLPIPE_DATADIR "/media");
 	snprintf(cfg->play_cache_dir, sizeof(cfg->play_cache_dir), "/var/cache/callpipe/play");
 	cfg->play_cache_bytes = 64u * 1024 * 1024;
 	cfg->play_max_bytes = 16u * 1024 * 1024;
@@ -202,7 +212,7 @@ void config_defaults(struct config *cfg)
 	snprintf(cfg->asr_model_dir, sizeof(cfg->asr_model_dir),
 		 "/usr/share/pocketsphinx/model/en-us");
 	snprintf(cfg->asr_grammar_dir, sizeof(cfg->asr_grammar_dir),
-		 "/usr/local/share/callpipe/grammars");
+		 "%s", CALLPIPE_DATADIR "/grammars");
 	cfg->asr_decoders = 4;
 	cfg->asr_max_seconds = 60;
 	snprintf(cfg->asr_url, sizeof(cfg->asr_url),

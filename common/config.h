@@ -7,6 +7,16 @@
 
 #define CONFIG_STR_MAX 512
 
+/* Where the shipped data lives: $(PREFIX)/share/callpipe, set by the Makefile (so the
+ * package, built with PREFIX=/usr, looks in /usr/share/callpipe). */
+#ifndef CALLPIPE_DATADIR
+#define CALLPIPE_DATADIR "/usr/local/share/callpipe"
+#endif
+/* The site's own templates: when this directory exists it replaces the shipped ones
+ * (unless [fcgi] templates names a directory), so a package upgrade never touches them. */
+#define CONFIG_SITE_TEMPLATES "/etc/callpipe/twiml-templates"
+#define CONFIG_SHIPPED_TEMPLATES CALLPIPE_DATADIR "/twiml-templates"
+
 struct config {
 	/* [twilio] */
 	char public_url[CONFIG_STR_MAX];   /* public_url = http://127.0.0.1:8080 (trailing / cut) */
@@ -19,7 +29,8 @@ struct config {
 	/* [log] */
 	char log_dir[CONFIG_STR_MAX];      /* dir = /var/log/callpipe */
 	/* [fcgi] */
-	char templates_dir[CONFIG_STR_MAX];/* templates = /usr/local/share/callpipe/twiml-templates */
+	char templates_dir[CONFIG_STR_MAX];/* templates = (unset: CONFIG_SITE_TEMPLATES when it is a
+	                                      directory, else CONFIG_SHIPPED_TEMPLATES) */
 	size_t max_body;                   /* max_body = 65536 (bytes, 1 KiB .. 16 MiB) */
 	int threads;                       /* threads = 8 (1 .. 256), for --listen */
 	char fcgi_listen[CONFIG_STR_MAX];  /* listen = (empty: socket on stdin, or CGI) */
@@ -55,7 +66,7 @@ struct config {
 	int gather_timeout;                /* gather_timeout = 5 (seconds, 1 .. 600) */
 	int record;                        /* record = no (CONFIG_RECORD_*: every mode's calls,
 	                                      speech/recorder.h) */
-	char media_dir[CONFIG_STR_MAX];    /* media_dir = /usr/local/share/callpipe/media */
+	char media_dir[CONFIG_STR_MAX];    /* media_dir = CALLPIPE_DATADIR/media */
 	char play_cache_dir[CONFIG_STR_MAX]; /* play_cache_dir = /var/cache/callpipe/play */
 	size_t play_cache_bytes;           /* play_cache_bytes = 67108864 (0 .. 64 GiB) */
 	size_t play_max_bytes;             /* play_max_bytes = 16777216 (1 KiB .. 1 GiB) */
@@ -87,7 +98,7 @@ struct config {
 	char asr_hmm[CONFIG_STR_MAX];      /* hmm = (empty: {model_dir}/en-us) */
 	char asr_dict[CONFIG_STR_MAX];     /* dict = (empty: {model_dir}/cmudict-en-us.dict) */
 	char asr_lm[CONFIG_STR_MAX];       /* lm = (empty: {model_dir}/en-us.lm.bin) */
-	char asr_grammar_dir[CONFIG_STR_MAX]; /* grammar_dir = /usr/local/share/callpipe/grammars */
+	char asr_grammar_dir[CONFIG_STR_MAX]; /* grammar_dir = CALLPIPE_DATADIR/grammars */
 	int asr_decoders;                  /* decoders = 4 (1 .. 64) */
 	int asr_max_seconds;               /* max_seconds = 60 (audio per utterance, 1 .. 600) */
 	char asr_url[CONFIG_STR_MAX];      /* url = https://api.openai.com/v1/audio/transcriptions */
@@ -110,6 +121,11 @@ struct config {
 
 /* Fill every field with its documented default. */
 void config_defaults(struct config *cfg);
+
+/* The templates directory when [fcgi] templates is not set: SITE if it is a directory
+ * (the administrator's override), else SHIPPED. config_defaults() calls it with
+ * CONFIG_SITE_TEMPLATES and CONFIG_SHIPPED_TEMPLATES; tests pass their own paths. */
+void config_default_templates(char *out, size_t outlen, const char *site, const char *shipped);
 
 /* config_defaults(), then read PATH over it. Unknown sections or keys, bad values and
  * out-of-range numbers are errors: err gets "PATH:LINE: message". Returns 0 or -1. */

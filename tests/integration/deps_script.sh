@@ -13,7 +13,7 @@ readme_level() {
 		| sed 's/.*): //' | grep -o '`[^`]*`' | tr -d '`' | sort | tr '\n' ' '
 }
 script_level() { "$ROOT/scripts/deps" list | sed -n "s/^$1: //p" | tr ' ' '\n' | sort | tr '\n' ' '; }
-for level in build test bench; do
+for level in build test bench deb; do
 	got=$(readme_level "$level"); want=$(script_level "$level")
 	if [ -n "$want" ]; then expect_eq "README's $level packages are scripts/deps' $level packages" "$got" "$want"
 	else notok "scripts/deps list has a $level level"; fi

@@ -2,6 +2,7 @@
  * exact "PATH:LINE: message" it must give; then config_check and config_path. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -29,7 +30,14 @@ static void test_defaults(void)
 	CHECK(c.validate == 1);
 	CHECK(c.stream_token_seconds == 300);
 	CHECK_STR(c.log_dir, "/var/log/callpipe");
-	CHECK_STR(c.templates_dir, "/usr/local/share/callpipe/twiml-templates");
+	{
+		struct stat st;   /* the site override wins when this machine has one */
+		int site = stat("/etc/callpipe/twiml-templates", &st) == 0 && S_ISDIR(st.st_mode);
+
+		CHECK_STR(c.templates_dir, site ? "/etc/callpipe/twiml-templates"
+						: CALLPIPE_DATADIR "/twiml-templates");
+	}
+	CHECK_STR(c.media_dir, CALLPIPE_DATADIR "/media");
 	CHECK(c.max_body == 65536);
 	CHECK(c.threads == 8);
 	CHECK_STR(c.fcgi_listen, "");
@@ -85,7 +93,7 @@ static void test_asr(void)
 	CHECK_STR(c.asr_hmm, "");
 	CHECK_STR(c.asr_dict, "");
 	CHECK_STR(c.asr_lm, "");
-	CHECK_STR(c.asr_grammar_dir, "/usr/local/share/callpipe/grammars");
+	CHECK_STR(c.asr_grammar_dir, CALLPIPE_DATADIR "/grammars");
 	CHECK(c.asr_decoders == 4);
 	CHECK(c.asr_max_seconds == 60);
 	CHECK_STR(c.asr_url, "https://api.openai.com/v1/audio/transcriptions");
@@ -530,6 +538,41 @@ static void test_path(void)
 	unsetenv("CALLPIPE_CONF");
 }
 
+/* The templates directory: the site's /etc directory when it exists (and is a directory),
+ * else the shipped one; [fcgi] templates, when set, wins over both. */
+static void test_templates_precedence(void)
+{
+	char site[300], shipped[300], out[CONFIG_STR_MAX];
+	struct config c;
+	char err[512];
+	static const char text[] = "[fcgi]\ntemplates = /srv/tmpl\n";
+	static const char nokey[] = "[fcgi]\nthreads = 2\n";
+	FILE *fp;
+
+	snprintf(site, sizeof(site), "%s/site-templates", dir);
+	snprintf(shipped, sizeof(shipped), "%s/shipped-templates", dir);
+	config_default_templates(out, sizeof(out), site, shipped);
+	CHECK_STR(out, shipped);                       /* no site directory */
+	fp = fopen(site, "w");                         /* a file of that name is not one */
+	if (fp)
+		fclose(fp);
+	config_default_templates(out, sizeof(out), site, shipped);
+	CHECK_STR(out, shipped);
+	unlink(site);
+	CHECK(mkdir(site, 0755) == 0);
+	config_default_templates(out, sizeof(out), site, shipped);
+	CHECK_STR(out, site);                          /* the site directory wins */
+	rmdir(site);
+	/* a file without the key keeps the default; with it, the key wins */
+	write_file(nokey, sizeof(nokey) - 1);
+	CHECK(config_load(&c, path, err, sizeof(err)) == 0);
+	config_default_templates(out, sizeof(out), CONFIG_SITE_TEMPLATES, CONFIG_SHIPPED_TEMPLATES);
+	CHECK_STR(c.templates_dir, out);
+	write_file(text, sizeof(text) - 1);
+	CHECK(config_load(&c, path, err, sizeof(err)) == 0);
+	CHECK_STR(c.templates_dir, "/srv/tmpl");
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir)) {
@@ -548,6 +591,7 @@ int main(void)
 	test_check_stream_tls();
 	test_record();
 	test_path();
+	test_templates_precedence();
 	unlink(path);
 	rmdir(dir);
 	return check_done();

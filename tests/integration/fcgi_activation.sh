@@ -48,7 +48,7 @@ expect_match "... and the call is logged" "$(cat "$TMP/calls/$SID.log" 2>/dev/nu
 wait_until 5 grep -q listening "$TMP/act.err"
 expect_match "the banner says it is systemd's socket" "$(cat "$TMP/act.err")" \
 	"listening on $SOCK \\(socket activation: systemd's socket, descriptor 3\\) with 3 threads"
-FPID=$(pgrep -P "$APID" -f "$BIN")
+FPID=$(pgrep -P "$APID" -f "$BIN"); [ -n "$FPID" ] && PIDS+=($FPID)
 # (The unsetenv() that follows does not show in /proc/PID/environ, which is the start's.)
 if [ -n "$FPID" ] && tr '\0' '\n' < "/proc/$FPID/environ" | grep -q "^LISTEN_PID=$FPID\$"; then
 	ok "callpipe-fcgi was started with LISTEN_PID naming itself"

@@ -1,6 +1,7 @@
-/* fcgi_server: FastCGI serving: a socket of our own (--listen) or the one a web server handed us
- * on stdin, worker threads each looping on FCGX_Accept_r, and the drain on SIGTERM. */
+/* fcgi_server: FastCGI serving: a socket of our own (--listen), systemd's (socket activation) or
+ * the one a web server handed us on stdin, worker threads each on FCGX_Accept_r, the drain. */
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
@@ -163,6 +164,97 @@ int server_listen(const char *addr, char *err, size_t errlen)
 	return listen_tcp(addr, err, errlen);
 }
 
+/* --- socket activation ----------------------------------------------------------------- */
+
+/* A decimal environment value in [0, max]; -1 when it is not one. */
+static long env_number(const char *v, long max)
+{
+	char *end;
+	long n;
+
+	if (!v || *v < '0' || *v > '9')
+		return -1;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || *end != '\0' || n > max)
+		return -1;
+	return n;
+}
+
+int server_activated(char *err, size_t errlen)
+{
+	const char *pid_s = getenv("LISTEN_PID"), *fds_s = getenv("LISTEN_FDS");
+	long pid, fds;
+	int type = 0, listening = 0, flags;
+	socklen_t len;
+	struct stat st;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!pid_s || !fds_s)
+		return 0;
+	pid = env_number(pid_s, 0x7fffffffL);
+	if (pid < 0) {
+		snprintf(err, errlen, "LISTEN_PID=%.32s is not a process id", pid_s);
+		return -1;
+	}
+	/* Meant for another process (a parent that was activated and started us): not ours
+	 * to take, and not ours to unset either. */
+	if (pid != (long)getpid())
+		return 0;
+	/* Whatever happens next, nothing we start must take these for its own. */
+	fds = env_number(fds_s, 0x7fffffffL);
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	if (fds != 1) {
+		snprintf(err, errlen, "LISTEN_FDS=%.32s: socket activation must pass exactly one "
+			 "socket (one ListenStream= in the .socket unit)", fds_s);
+		return -1;
+	}
+	len = sizeof(type);
+	if (fstat(SERVER_ACTIVATION_FD, &st) != 0 || !S_ISSOCK(st.st_mode) ||
+	    getsockopt(SERVER_ACTIVATION_FD, SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
+	    type != SOCK_STREAM) {
+		snprintf(err, errlen, "LISTEN_FDS=1 but descriptor %d is not a stream socket",
+			 SERVER_ACTIVATION_FD);
+		return -1;
+	}
+	len = sizeof(listening);
+	if (getsockopt(SERVER_ACTIVATION_FD, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 ||
+	    !listening) {
+		snprintf(err, errlen, "LISTEN_FDS=1 but descriptor %d is not a listening socket "
+			 "(a .socket unit with Accept=yes passes connections: use Accept=no)",
+			 SERVER_ACTIVATION_FD);
+		return -1;
+	}
+	flags = fcntl(SERVER_ACTIVATION_FD, F_GETFD);
+	if (flags >= 0)
+		fcntl(SERVER_ACTIVATION_FD, F_SETFD, flags | FD_CLOEXEC);
+	return 1;
+}
+
+void server_socket_name(int fd, char *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[128], port[16];
+
+	snprintf(buf, len, "descriptor %d", fd);
+	memset(&ss, 0, sizeof(ss));
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0)
+		return;
+	if (ss.ss_family == AF_UNIX) {
+		const struct sockaddr_un *su = (const struct sockaddr_un *)&ss;
+
+		if (su->sun_path[0])
+			snprintf(buf, len, "%.*s", (int)sizeof(su->sun_path), su->sun_path);
+	} else if (getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), port, sizeof(port),
+			       NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
+		snprintf(buf, len, ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, port);
+	}
+}
+
 /* --- workers --------------------------------------------------------------------------- */
 
 struct pool {
@@ -307,7 +399,7 @@ static const char *signame(int sig)
 	}
 }
 
-int server_run(const struct config *cfg, int listen_fd, int nthreads, int owned,
+int server_run(const struct config *cfg, int listen_fd, int nthreads, enum server_socket kind,
 	       const char *unix_path)
 {
 	static const int stops[] = { SIGTERM, SIGINT, SIGUSR1 };
@@ -368,11 +460,14 @@ int server_run(const struct config *cfg, int listen_fd, int nthreads, int owned,
 
 	while (!stop_signal)
 		sigsuspend(&wait_mask);
-	if (owned) {
+	if (kind != SERVER_SOCKET_INHERITED)
 		fprintf(stderr, "callpipe-fcgi: %s: stopping\n", signame(stop_signal));
-		/* Wakes every worker in accept() (EINVAL) and turns new connections away. */
+	/* Wakes every worker in accept() (EINVAL) and turns new connections away. Not on
+	 * systemd's socket: that would end its listening for the next start too; there the
+	 * idle workers stay in accept() until exit() ends them, and a connection one of
+	 * them takes during the drain is served like any other. */
+	if (kind == SERVER_SOCKET_OWNED)
 		shutdown(listen_fd, SHUT_RDWR);
-	}
 
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += SERVER_DRAIN_SECONDS;
@@ -387,7 +482,7 @@ int server_run(const struct config *cfg, int listen_fd, int nthreads, int owned,
 	/* Workers idle in accept() leave at once after the shutdown(); give them a moment
 	 * so they can be joined (clean for the sanitizers), but never wait on a worker
 	 * parked on a kept connection or a shared socket: exit() ends those. */
-	if (owned) {
+	if (kind == SERVER_SOCKET_OWNED) {
 		struct timespec soon;
 
 		clock_gettime(CLOCK_MONOTONIC, &soon);
@@ -409,7 +504,7 @@ int server_run(const struct config *cfg, int listen_fd, int nthreads, int owned,
 		pthread_mutex_destroy(&pp->lock);
 		pthread_attr_destroy(&pp->attr);
 	}
-	if (owned)
+	if (kind == SERVER_SOCKET_OWNED)
 		close(listen_fd);
 	if (unix_path)
 		unlink(unix_path);

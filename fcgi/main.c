@@ -1,5 +1,5 @@
 /* callpipe-fcgi: answers Twilio's voice webhooks with TwiML and logs each call, as a
- * FastCGI program spawned by the web server, a FastCGI daemon (--listen), or plain CGI. */
+ * FastCGI program spawned by the web server, a FastCGI daemon (--listen or systemd's socket), or CGI. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -106,6 +106,32 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 
+	/* systemd's socket (callpipe-fcgi.socket) comes before [fcgi] listen: the unit that
+	 * passes it is the deployment's decision; an explicit --listen with it is a mistake. */
+	switch (server_activated(err, sizeof(err))) {
+	case -1:
+		fprintf(stderr, "callpipe-fcgi: socket activation: %s\n", err);
+		return 1;
+	case 1: {
+		char name[160];
+
+		if (listen_arg) {
+			fprintf(stderr, "callpipe-fcgi: --listen and a socket from systemd "
+				"(LISTEN_FDS) do not go together\n%s", usage_text);
+			return EXIT_USAGE;
+		}
+		server_socket_name(SERVER_ACTIVATION_FD, name, sizeof(name));
+		fprintf(stderr, "callpipe-fcgi: listening on %s (socket activation: systemd's "
+			"socket, descriptor %d%s) with %d thread%s\n", name, SERVER_ACTIVATION_FD,
+			cfg.fcgi_listen[0] ? "; [fcgi] listen is ignored" : "",
+			cfg.threads, cfg.threads == 1 ? "" : "s");
+		return server_run(&cfg, SERVER_ACTIVATION_FD, cfg.threads,
+				  SERVER_SOCKET_ACTIVATED, NULL);
+	}
+	default:
+		break;
+	}
+
 	listen_addr = listen_arg ? listen_arg : (cfg.fcgi_listen[0] ? cfg.fcgi_listen : NULL);
 	if (listen_addr) {
 		int fd = server_listen(listen_addr, err, sizeof(err));
@@ -116,11 +142,11 @@ int main(int argc, char **argv)
 		}
 		fprintf(stderr, "callpipe-fcgi: listening on %s with %d thread%s\n", listen_addr,
 			cfg.threads, cfg.threads == 1 ? "" : "s");
-		return server_run(&cfg, fd, cfg.threads, 1,
+		return server_run(&cfg, fd, cfg.threads, SERVER_SOCKET_OWNED,
 				  strchr(listen_addr, '/') ? listen_addr : NULL);
 	}
 	if (!FCGX_IsCGI())
-		return server_run(&cfg, 0, 1, 0, NULL);
+		return server_run(&cfg, 0, 1, SERVER_SOCKET_INHERITED, NULL);
 
 	if (!getenv("REQUEST_METHOD")) {
 		fprintf(stderr, "callpipe-fcgi: not started by a web server (stdin is not a "

@@ -1,4 +1,4 @@
-# agent_fcgid: agent mode through make run's Apache (mod_fcgid) with the default turn handler:
+# agent_fcgid: agent mode through Apache + mod_fcgid with the default turn handler:
 # greeting, DTMF by numDigits and by finishOnKey, Hangup after the mark, Play, cache, bad Play,
 # a key that interrupts the prompt, and a long Say through an outbound queue of 32 KiB.
 VARIANT=fcgid

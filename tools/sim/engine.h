@@ -10,6 +10,7 @@
 
 #include "playout.h"
 #include "report.h"
+#include "simloop.h"
 #include "stream.h"
 
 /* The pacing tick: 2 ms keeps each call's frames within 2 ms of their 20 ms slots while
@@ -63,6 +64,7 @@ struct sim_engine {
 	struct sim_engine_cfg cfg;
 	struct sim_totals *t;
 	struct lws_context *ctx;
+	struct sim_loop *loop;         /* NULL: lws's own poll() loop */
 	struct lws_protocols protocols[2];
 	int tfd;                       /* the tick's timerfd */
 	struct sim_call *calls;

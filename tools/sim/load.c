@@ -12,6 +12,7 @@
 #include "playout.h"
 #include "report.h"
 #include "sim.h"
+#include "simloop.h"
 #include "simmsg.h"
 #include "stats.h"
 #include "stream.h"
@@ -55,6 +56,8 @@ const char sim_help_load[] =
 "  --insecure          accept any TLS certificate\n"
 "  --drain S           after its last frame, a call waits at most S s for its echo\n"
 "                      (default 5)\n"
+"  --event-loop L     libev (default: epoll, the cost of a wakeup is per ready call) or\n"
+"                      poll (lws's own loop, which scans every call's socket each time)\n"
 "  --json              one JSON object instead of the summary\n"
 "  --trace, --lws-debug\n"
 "\n"
@@ -74,12 +77,14 @@ struct load_opts {
 	double seconds, ramp;          /* ramp: seconds over which the calls start */
 	const char *path;
 	int webhook;
+	int event_loop;                /* enum sim_loop_kind */
 };
 
 static int parse(int argc, char **argv, struct load_opts *o)
 {
 	enum { O_CALLS = 256, O_SECONDS, O_RAMP, O_CONNECT, O_PATH, O_WEBHOOK, O_TOKEN, O_PUBLIC,
-	       O_NOSUB, O_SUB, O_INSECURE, O_DRAIN, O_JSON, O_TRACE, O_LWSDEBUG, O_HELP };
+	       O_NOSUB, O_SUB, O_INSECURE, O_DRAIN, O_JSON, O_TRACE, O_LWSDEBUG, O_HELP,
+	       O_EVLOOP };
 	static const struct option lo[] = {
 		{ "calls", required_argument, NULL, O_CALLS },
 		{ "seconds", required_argument, NULL, O_SECONDS },
@@ -94,6 +99,7 @@ static int parse(int argc, char **argv, struct load_opts *o)
 		{ "insecure", no_argument, NULL, O_INSECURE },
 		{ "drain", required_argument, NULL, O_DRAIN },
 		{ "json", no_argument, NULL, O_JSON },
+		{ "event-loop", required_argument, NULL, O_EVLOOP },
 		{ "trace", no_argument, NULL, O_TRACE },
 		{ "lws-debug", no_argument, NULL, O_LWSDEBUG },
 		{ "help", no_argument, NULL, O_HELP },
@@ -113,6 +119,7 @@ static int parse(int argc, char **argv, struct load_opts *o)
 	o->c.webhook_path = "/webhook/incoming_call";
 	o->c.subprotocols = "audio.twilio.com";
 	o->c.drain = 5;
+	o->event_loop = SIM_LOOP_LIBEV;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (ch) {
@@ -165,6 +172,16 @@ static int parse(int argc, char **argv, struct load_opts *o)
 			o->c.drain = v;
 			break;
 		case O_JSON: o->c.json = 1; break;
+		case O_EVLOOP:
+			if (strcmp(optarg, "libev") == 0) {
+				o->event_loop = SIM_LOOP_LIBEV;
+			} else if (strcmp(optarg, "poll") == 0) {
+				o->event_loop = SIM_LOOP_POLL;
+			} else {
+				fprintf(stderr, "callpipe-sim: --event-loop is libev or poll\n");
+				return SIM_EXIT_USAGE;
+			}
+			break;
 		case O_TRACE: o->c.trace = 1; break;
 		case O_LWSDEBUG: o->c.lws_debug = 1; break;
 		case O_HELP:
@@ -370,6 +387,7 @@ int sim_cmd_load(int argc, char **argv)
 	cfg.insecure = o.c.insecure;
 	cfg.trace = o.c.trace;
 	cfg.lws_debug = o.c.lws_debug;
+	cfg.event_loop = o.event_loop;
 	w0 = now_s(CLOCK_MONOTONIC);
 	/* The engine is made before the webhooks so calls can be added as they come. */
 	if (ws_url(o.c.base, o.path, url, sizeof(url))) {

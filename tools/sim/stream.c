@@ -422,6 +422,16 @@ struct sim_engine *sim_engine_new(const struct sim_engine_cfg *cfg, struct sim_t
 		goto fail;
 	}
 	memset(&info, 0, sizeof(info));
+	{
+		const char *lerr;
+
+		e->loop = sim_loop_new((enum sim_loop_kind)cfg->event_loop, &lerr);
+		if (lerr) {
+			snprintf(err, errlen, "%s", lerr);
+			goto fail;
+		}
+		sim_loop_prepare(e->loop, &info);
+	}
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = e->protocols;
 	info.gid = -1;
@@ -439,6 +449,7 @@ struct sim_engine *sim_engine_new(const struct sim_engine_cfg *cfg, struct sim_t
 	}
 	return e;
 fail:
+	sim_loop_free(e->loop);
 	free(e->scratch);
 	free(e->tx);
 	free(e);
@@ -527,6 +538,30 @@ static int start_ticks(struct sim_engine *e)
 	return 0;
 }
 
+static int engine_done(void *arg)
+{
+	return ((struct sim_engine *)arg)->finished;
+}
+
+/* Open hooks may block (an HTTP status callback): they run here, between rounds of events
+ * and outside every lws callback; then the call may send its start. */
+static void run_hooks(void *arg)
+{
+	struct sim_engine *e = arg;
+	unsigned i;
+
+	for (i = 0; e->hook && i < e->ncalls; i++) {
+		struct sim_call *c = &e->calls[i];
+
+		if (!c->hook_pending)
+			continue;
+		c->hook_pending = 0;
+		e->hook(e->hook_user, i);
+		if (c->wsi && c->state == C_OPEN)
+			lws_callback_on_writable(c->wsi);
+	}
+}
+
 void sim_engine_run(struct sim_engine *e)
 {
 	struct sigaction sa, old_int, old_term;
@@ -547,22 +582,7 @@ void sim_engine_run(struct sim_engine *e)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
-	while (!e->finished) {
-		if (lws_service(e->ctx, 0) < 0)
-			break;
-		/* Open hooks may block (an HTTP status callback): run them here, outside
-		 * every lws callback, then let the call send its start. */
-		for (i = 0; e->hook && i < e->ncalls; i++) {
-			struct sim_call *c = &e->calls[i];
-
-			if (!c->hook_pending)
-				continue;
-			c->hook_pending = 0;
-			e->hook(e->hook_user, i);
-			if (c->wsi && c->state == C_OPEN)
-				lws_callback_on_writable(c->wsi);
-		}
-	}
+	sim_loop_run(e->loop, e->ctx, engine_done, run_hooks, e);
 	if (e->tfd >= 0) {
 		struct itimerspec off;
 
@@ -592,6 +612,7 @@ void sim_engine_free(struct sim_engine *e)
 		return;
 	if (e->ctx)
 		lws_context_destroy(e->ctx);
+	sim_loop_free(e->loop);
 	for (i = 0; i < e->ncalls; i++) {
 		struct sim_call *c = &e->calls[i];
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "inject.h"
+#include "lateness.h"
 #include "simmsg.h"
 
 static void trace(const struct sim_engine *e, const struct sim_call *c, const char *dir,
@@ -219,8 +220,7 @@ int sim_call_write_next(struct sim_call *c)
 			c->sent_at[f] = c->t_last_tx;
 		}
 		if (!e->cfg.fast)
-			sim_hist_add(e->t->send_lag, c->t_last_tx - (c->t_media0 +
-				     (int64_t)f * SIM_FRAME_US));
+			sim_lateness_record(e->t->send_lag, c->t_media0, f, c->t_last_tx);
 		c->frames_sent++;
 		e->t->frames_sent++;
 		e->t->bytes_sent += SIM_FRAME_BYTES;

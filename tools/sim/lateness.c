@@ -1,0 +1,24 @@
+/* lateness: how late the load generator put each 20 ms frame on the wire against its
+ * schedule, and whether it kept real time (p99 within a bound) so its run measures the server. */
+#include "lateness.h"
+
+#include "playout.h"
+
+int64_t sim_lateness_due(int64_t t0_us, uint32_t frame)
+{
+	return t0_us + (int64_t)frame * SIM_FRAME_US;
+}
+
+void sim_lateness_record(struct sim_hist *h, int64_t t0_us, uint32_t frame, int64_t sent_us)
+{
+	int64_t late = sent_us - sim_lateness_due(t0_us, frame);
+
+	/* A frame is never sent before its slot; a clock step backwards would read as early,
+	 * which the histogram counts as on time. */
+	sim_hist_add(h, late > 0 ? late : 0);
+}
+
+int sim_lateness_behind(const struct sim_hist *h, int64_t bound_us)
+{
+	return sim_hist_count(h) > 0 && sim_hist_percentile(h, 99) > bound_us;
+}

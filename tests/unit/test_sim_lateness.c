@@ -16,6 +16,21 @@ static void test_due(void)
 	CHECK(sim_lateness_due(0, 180000) == 3600000000LL);
 }
 
+static void test_grid(void)
+{
+	/* ticks at T0, T0+2000, ...: a start between two ticks waits for the next one */
+	CHECK(sim_lateness_grid_ceil(T0, 2000, T0) == T0);
+	CHECK(sim_lateness_grid_ceil(T0, 2000, T0 + 1) == T0 + 2000);
+	CHECK(sim_lateness_grid_ceil(T0, 2000, T0 + 1999) == T0 + 2000);
+	CHECK(sim_lateness_grid_ceil(T0, 2000, T0 + 2000) == T0 + 2000);
+	CHECK(sim_lateness_grid_ceil(T0, 2000, T0 + 2001) == T0 + 4000);
+	CHECK(sim_lateness_grid_ceil(T0, 2000, T0 + 3600000123LL) == T0 + 3600002000LL);
+	/* before the grid's first tick: that tick */
+	CHECK(sim_lateness_grid_ceil(T0, 2000, T0 - 5000) == T0);
+	/* every 20 ms frame of a grid-aligned schedule is itself on a tick */
+	CHECK((sim_lateness_due(sim_lateness_grid_ceil(T0, 2000, T0 + 777), 13) - T0) % 2000 == 0);
+}
+
 static void test_record(void)
 {
 	struct sim_hist *h = sim_hist_new();
@@ -100,6 +115,7 @@ static void test_merge(void)
 int main(void)
 {
 	test_due();
+	test_grid();
 	test_record();
 	test_behind();
 	test_merge();

@@ -125,6 +125,8 @@ uint32_t sim_call_frames_due(const struct sim_call *c, int64_t now)
 		return 0;
 	if (c->eng->cfg.fast)
 		return c->frames_total;
+	if (now < c->t_media0)
+		return 0;   /* load: the schedule begins on the tick after start */
 	due = (now - c->t_media0) / SIM_FRAME_US + 1;
 	return due > (int64_t)c->frames_total ? c->frames_total : (uint32_t)due;
 }
@@ -173,6 +175,10 @@ int sim_call_write_next(struct sim_call *c)
 			return -1;
 		c->start_sent = 1;
 		c->t_media0 = c->t_last_tx;
+		/* Load: the schedule starts on the next tick, so each frame falls due on a tick
+		 * and its lateness is the generator's, not up to a tick of waiting for one. */
+		if (e->cfg.load)
+			c->t_media0 = sim_lateness_grid_ceil(e->grid0, TICK_US, c->t_last_tx);
 		return 1;
 	}
 	if (sim_playout_next_mark(c->po, name, sizeof(name))) {
@@ -273,6 +279,7 @@ static void echo_load(struct sim_call *c, const uint8_t *p, size_t n, int64_t no
 			c->next_expected = counter + 1;
 		if (c->sent_idx[counter % SENT_RING] == counter)
 			sim_hist_add(e->t->latency, now - c->sent_at[counter % SENT_RING]);
+		sim_lateness_record(e->t->due_latency, c->t_media0, counter, now);
 	}
 }
 

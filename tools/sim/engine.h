@@ -67,6 +67,8 @@ struct sim_engine {
 	struct sim_loop *loop;         /* NULL: lws's own poll() loop */
 	struct lws_protocols protocols[2];
 	int tfd;                       /* the tick's timerfd */
+	int64_t grid0;                 /* its first expiry (lws_now_usecs clock); then every TICK_US */
+	uint64_t ticks_served;         /* expiries read so far: the next is grid0 + this * TICK_US */
 	struct sim_call *calls;
 	unsigned ncalls, cap, next_start, active;
 	int64_t t0, deadline;

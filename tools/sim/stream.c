@@ -2,18 +2,21 @@
  * number of calls, one timer tick pacing every call's 20 ms frames and its play-out. */
 #include "engine.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libwebsockets.h>
 
 #include "g711.h"
 #include "inject.h"
+#include "lateness.h"
 #include "playout.h"
 #include "simmsg.h"
 #include "webhook.h"
@@ -192,6 +195,38 @@ static void on_signal(int sig)
 	interrupted = 1;
 }
 
+/* Engines running at once (load --threads): the first installs the handler, the last
+ * puts back what was there. */
+static pthread_mutex_t signals_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned signals_users;
+static struct sigaction old_int, old_term;
+
+static void signals_take(void)
+{
+	struct sigaction sa;
+
+	pthread_mutex_lock(&signals_lock);
+	if (signals_users++ == 0) {
+		/* No SA_RESTART: poll() returns at once and the next tick hangs up. */
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, &old_int);
+		sigaction(SIGTERM, &sa, &old_term);
+	}
+	pthread_mutex_unlock(&signals_lock);
+}
+
+static void signals_give(void)
+{
+	pthread_mutex_lock(&signals_lock);
+	if (--signals_users == 0) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+	}
+	pthread_mutex_unlock(&signals_lock);
+}
+
 static void tick(struct sim_engine *e)
 {
 	int64_t now = lws_now_usecs();
@@ -260,8 +295,13 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		struct sim_engine *te = lws_context_user(lws_get_context(wsi));
 		uint64_t expirations;
 
-		if (read(te->tfd, &expirations, sizeof(expirations)) > 0 && !te->finished)
+		if (read(te->tfd, &expirations, sizeof(expirations)) > 0 && !te->finished) {
+			/* The loop's own lateness: the oldest expiry not served yet. */
+			sim_lateness_add(te->t->tick_lag, te->grid0 + (int64_t)te->ticks_served *
+					 TICK_US, lws_now_usecs());
+			te->ticks_served += expirations;
 			tick(te);
+		}
 		return 0;
 	}
 	if (!c)
@@ -523,13 +563,20 @@ static int start_ticks(struct sim_engine *e)
 	lws_sock_file_fd_type u;
 	struct lws_vhost *vh = lws_get_vhost_by_name(e->ctx, "default");
 
+	struct timespec now;
+
 	e->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (e->tfd < 0 || !vh)
+	if (e->tfd < 0 || !vh || clock_gettime(CLOCK_MONOTONIC, &now))
 		return -1;
+	/* An absolute first expiry a tick from now: the expiries are then exactly
+	 * grid0 + k * TICK_US (a periodic timerfd does not drift), which load calls align
+	 * their frames to. lws_now_usecs() reads the same clock. */
+	e->grid0 = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000 + TICK_US;
 	memset(&its, 0, sizeof(its));
-	its.it_value.tv_nsec = 1000;
+	its.it_value.tv_sec = e->grid0 / 1000000;
+	its.it_value.tv_nsec = (long)(e->grid0 % 1000000) * 1000;
 	its.it_interval.tv_nsec = TICK_US * 1000L;
-	if (timerfd_settime(e->tfd, 0, &its, NULL))
+	if (timerfd_settime(e->tfd, TFD_TIMER_ABSTIME, &its, NULL))
 		return -1;
 	u.filefd = (lws_filefd_type)e->tfd;
 	if (!lws_adopt_descriptor_vhost(vh, LWS_ADOPT_RAW_FILE_DESC, u, e->protocols[0].name,
@@ -564,7 +611,6 @@ static void run_hooks(void *arg)
 
 void sim_engine_run(struct sim_engine *e)
 {
-	struct sigaction sa, old_int, old_term;
 	unsigned i;
 
 	e->t0 = lws_now_usecs();
@@ -576,12 +622,7 @@ void sim_engine_run(struct sim_engine *e)
 		sim_totals_error(e->t, 0, "cannot start the pacing timer");
 		return;
 	}
-	/* No SA_RESTART: poll() returns at once and the next tick hangs up. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
+	signals_take();
 	sim_loop_run(e->loop, e->ctx, engine_done, run_hooks, e);
 	if (e->tfd >= 0) {
 		struct itimerspec off;
@@ -589,8 +630,7 @@ void sim_engine_run(struct sim_engine *e)
 		memset(&off, 0, sizeof(off));
 		timerfd_settime(e->tfd, 0, &off, NULL);
 	}
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
+	signals_give();
 }
 
 const char *sim_engine_stream_sid(const struct sim_engine *e, unsigned i)

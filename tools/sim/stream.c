@@ -164,10 +164,21 @@ static void call_tick(struct sim_call *c, int64_t now)
 			lws_callback_on_writable(c->wsi);
 		return;
 	}
-	if (sim_playout_returned_marks(c->po) || c->frames_sent < sim_call_frames_due(c, now) ||
-	    (c->dtmf_next < nd && c->frames_sent >= sim_call_dtmf_at(c, c->dtmf_next, nd)) ||
-	    sim_inject_due(c) || sim_inject_busy(c))
+	if (e->cfg.tick_writes && c->frames_sent < sim_call_frames_due(c, now) && !c->hook_pending &&
+	    !lws_partial_buffered(c->wsi)) {
+		/* Load: write the due frame now, from the tick. Asking for WRITEABLE first
+		 * costs two epoll_ctl calls and a pass of the loop per frame, and the socket
+		 * has room (nothing of ours is buffered); should the kernel take only part,
+		 * lws keeps the rest and finishes it when the socket drains. What else is
+		 * waiting, or an error, goes the WRITEABLE way. */
+		if (sim_call_write_next(c) != 0)
+			lws_callback_on_writable(c->wsi);
+	} else if (sim_playout_returned_marks(c->po) ||
+		   c->frames_sent < sim_call_frames_due(c, now) ||
+		   (c->dtmf_next < nd && c->frames_sent >= sim_call_dtmf_at(c, c->dtmf_next, nd)) ||
+		   sim_inject_due(c) || sim_inject_busy(c)) {
 		lws_callback_on_writable(c->wsi);
+	}
 	if (c->frames_sent < c->frames_total || c->dtmf_next < nd || sim_inject_pending(c) ||
 	    sim_inject_busy(c))
 		return;

@@ -58,8 +58,9 @@ const char sim_help_load[] =
 "  --insecure          accept any TLS certificate\n"
 "  --threads N         N event loops in N threads, each owning every Nth call (default\n"
 "                      1); the figures are merged. For a machine with cores to spare\n"
-"  --tick-writes       write each due frame from the pacing tick instead of asking lws for\n"
-"                      a WRITEABLE callback first (saves two epoll_ctl calls a frame)\n"
+"  --no-tick-writes    ask lws for a WRITEABLE callback before each frame instead of\n"
+"                      writing it from the pacing tick (the default, --tick-writes, saves\n"
+"                      two epoll_ctl calls and a pass of the loop per frame)\n"
 "  --late-bound MS     the generator is behind when its pacing tick's lateness p99 is over\n"
 "                      MS\n"
 "                      (default 5)\n"
@@ -101,7 +102,7 @@ static int parse(int argc, char **argv, struct load_opts *o)
 {
 	enum { O_CALLS = 256, O_SECONDS, O_RAMP, O_CONNECT, O_PATH, O_WEBHOOK, O_TOKEN, O_PUBLIC,
 	       O_NOSUB, O_SUB, O_INSECURE, O_DRAIN, O_JSON, O_TRACE, O_LWSDEBUG, O_HELP,
-	       O_EVLOOP, O_LATEBOUND, O_THREADS, O_TICKWRITES };
+	       O_EVLOOP, O_LATEBOUND, O_THREADS, O_TICKWRITES, O_NOTICKWRITES };
 	static const struct option lo[] = {
 		{ "calls", required_argument, NULL, O_CALLS },
 		{ "seconds", required_argument, NULL, O_SECONDS },
@@ -120,6 +121,7 @@ static int parse(int argc, char **argv, struct load_opts *o)
 		{ "late-bound", required_argument, NULL, O_LATEBOUND },
 		{ "threads", required_argument, NULL, O_THREADS },
 		{ "tick-writes", no_argument, NULL, O_TICKWRITES },
+		{ "no-tick-writes", no_argument, NULL, O_NOTICKWRITES },
 		{ "trace", no_argument, NULL, O_TRACE },
 		{ "lws-debug", no_argument, NULL, O_LWSDEBUG },
 		{ "help", no_argument, NULL, O_HELP },
@@ -142,6 +144,7 @@ static int parse(int argc, char **argv, struct load_opts *o)
 	o->event_loop = SIM_LOOP_LIBEV;
 	o->late_bound_us = SIM_LATENESS_BOUND_US;
 	o->threads = 1;
+	o->tick_writes = 1;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (ch) {
@@ -222,6 +225,7 @@ static int parse(int argc, char **argv, struct load_opts *o)
 			o->threads = (unsigned)v;
 			break;
 		case O_TICKWRITES: o->tick_writes = 1; break;
+		case O_NOTICKWRITES: o->tick_writes = 0; break;
 		case O_TRACE: o->c.trace = 1; break;
 		case O_LWSDEBUG: o->c.lws_debug = 1; break;
 		case O_HELP:

@@ -42,6 +42,7 @@ struct sim_loadrun *sim_loadrun_new(const struct sim_engine_cfg *cfg, unsigned t
 		r->n = k + 1;
 		/* Contexts are made here, one after the other (lws and OpenSSL set-up is not
 		 * meant to race), and only run in the threads. */
+		one.no_ssl_global_init = k > 0;
 		r->s[k].eng = sim_engine_new(&one, &r->s[k].t, err, errlen);
 		if (!r->s[k].eng) {
 			sim_loadrun_free(r);

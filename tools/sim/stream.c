@@ -496,7 +496,8 @@ struct sim_engine *sim_engine_new(const struct sim_engine_cfg *cfg, struct sim_t
 					      rl.rlim_cur > 65536 + 16 ? 65536 : 0);
 	info.user = e;
 	/* Always able to dial wss://: load learns the Stream url after this. */
-	info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	if (!cfg->no_ssl_global_init)
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	e->ctx = lws_create_context(&info);
 	if (!e->ctx) {
 		snprintf(err, errlen, "libwebsockets could not create a client context");

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "inject.h"
+#include "lateness.h"
 #include "simmsg.h"
 
 static void trace(const struct sim_engine *e, const struct sim_call *c, const char *dir,
@@ -131,6 +132,8 @@ uint32_t sim_call_frames_due(const struct sim_call *c, int64_t now)
 		return 0;
 	if (c->eng->cfg.fast)
 		return c->frames_total;
+	if (now < c->t_media0)
+		return 0;   /* load: the schedule begins on the tick after start */
 	due = (now - c->t_media0) / SIM_FRAME_US + 1;
 	return due > (int64_t)c->frames_total ? c->frames_total : (uint32_t)due;
 }
@@ -179,6 +182,10 @@ int sim_call_write_next(struct sim_call *c)
 			return -1;
 		c->start_sent = 1;
 		c->t_media0 = c->t_last_tx;
+		/* Load: the schedule starts on the next tick, so each frame falls due on a tick
+		 * and its lateness is the generator's, not up to a tick of waiting for one. */
+		if (e->cfg.load)
+			c->t_media0 = sim_lateness_grid_ceil(e->grid0, TICK_US, c->t_last_tx);
 		return 1;
 	}
 	if (sim_playout_next_mark(c->po, name, sizeof(name))) {
@@ -226,8 +233,7 @@ int sim_call_write_next(struct sim_call *c)
 			c->sent_at[f] = c->t_last_tx;
 		}
 		if (!e->cfg.fast)
-			sim_hist_add(e->t->send_lag, c->t_last_tx - (c->t_media0 +
-				     (int64_t)f * SIM_FRAME_US));
+			sim_lateness_record(e->t->send_lag, c->t_media0, f, c->t_last_tx);
 		c->frames_sent++;
 		e->t->frames_sent++;
 		e->t->bytes_sent += SIM_FRAME_BYTES;
@@ -280,6 +286,7 @@ static void echo_load(struct sim_call *c, const uint8_t *p, size_t n, int64_t no
 			c->next_expected = counter + 1;
 		if (c->sent_idx[counter % SENT_RING] == counter)
 			sim_hist_add(e->t->latency, now - c->sent_at[counter % SENT_RING]);
+		sim_lateness_record(e->t->due_latency, c->t_media0, counter, now);
 	}
 }
 

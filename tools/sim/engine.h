@@ -10,6 +10,7 @@
 
 #include "playout.h"
 #include "report.h"
+#include "simloop.h"
 #include "stream.h"
 
 /* The pacing tick: 2 ms keeps each call's frames within 2 ms of their 20 ms slots while
@@ -64,8 +65,11 @@ struct sim_engine {
 	struct sim_engine_cfg cfg;
 	struct sim_totals *t;
 	struct lws_context *ctx;
+	struct sim_loop *loop;         /* NULL: lws's own poll() loop */
 	struct lws_protocols protocols[2];
 	int tfd;                       /* the tick's timerfd */
+	int64_t grid0;                 /* its first expiry (lws_now_usecs clock); then every TICK_US */
+	uint64_t ticks_served;         /* expiries read so far: the next is grid0 + this * TICK_US */
 	struct sim_call *calls;
 	unsigned ncalls, cap, next_start, active;
 	int64_t t0, deadline;

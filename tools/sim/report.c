@@ -12,13 +12,17 @@ void sim_totals_init(struct sim_totals *t)
 	t->first_echo_ms = -1;
 	t->latency = sim_hist_new();
 	t->send_lag = sim_hist_new();
+	t->due_latency = sim_hist_new();
+	t->tick_lag = sim_hist_new();
 }
 
 void sim_totals_free(struct sim_totals *t)
 {
 	sim_hist_free(t->latency);
 	sim_hist_free(t->send_lag);
-	t->latency = t->send_lag = NULL;
+	sim_hist_free(t->due_latency);
+	sim_hist_free(t->tick_lag);
+	t->latency = t->send_lag = t->due_latency = t->tick_lag = NULL;
 }
 
 void sim_totals_error(struct sim_totals *t, int code, const char *fmt, ...)
@@ -54,6 +58,81 @@ unsigned long sim_totals_error_count(const struct sim_totals *t)
 	for (i = 0; i < t->nerrors; i++)
 		n += t->errors[i].count;
 	return n;
+}
+
+void sim_totals_merge(struct sim_totals *d, const struct sim_totals *s)
+{
+	size_t i, j;
+
+	d->calls += s->calls;
+	d->connected += s->connected;
+	d->completed += s->completed;
+	d->handshake_failures += s->handshake_failures;
+	d->cut_at_deadline += s->cut_at_deadline;
+	d->server_closed_early += s->server_closed_early;
+	/* Per-thread peaks may fall at different moments: their sum is an upper bound, exact
+	 * when every call is up at once (the load steady state). */
+	d->max_concurrent += s->max_concurrent;
+	if (!d->http_status)
+		d->http_status = s->http_status;
+	if (!d->subprotocol_offered[0])
+		memcpy(d->subprotocol_offered, s->subprotocol_offered, sizeof(d->subprotocol_offered));
+	if (!d->subprotocol[0])
+		memcpy(d->subprotocol, s->subprotocol, sizeof(d->subprotocol));
+	if (!d->handshake_error[0])
+		memcpy(d->handshake_error, s->handshake_error, sizeof(d->handshake_error));
+	d->frames_sent += s->frames_sent;
+	d->frames_received += s->frames_received;
+	d->dtmf_sent += s->dtmf_sent;
+	d->bytes_sent += s->bytes_sent;
+	d->bytes_received += s->bytes_received;
+	d->bytes_matched += s->bytes_matched;
+	if (d->mismatch_at < 0)
+		d->mismatch_at = s->mismatch_at;
+	d->frames_lost += s->frames_lost;
+	d->out_of_order += s->out_of_order;
+	d->corrupted += s->corrupted;
+	d->marks_received += s->marks_received;
+	d->marks_returned += s->marks_returned;
+	d->marks_flushed += s->marks_flushed;
+	d->marks_unreturned += s->marks_unreturned;
+	d->clears += s->clears;
+	d->clears_before_media += s->clears_before_media;
+	if (s->first_echo_ms >= 0 && (d->first_echo_ms < 0 || s->first_echo_ms < d->first_echo_ms))
+		d->first_echo_ms = s->first_echo_ms;
+	sim_hist_merge(d->latency, s->latency);
+	sim_hist_merge(d->send_lag, s->send_lag);
+	sim_hist_merge(d->due_latency, s->due_latency);
+	sim_hist_merge(d->tick_lag, s->tick_lag);
+	if (!d->closed_by && s->closed_by) {
+		d->closed_by = s->closed_by;
+		d->close_after_stop = s->close_after_stop;
+		d->close_at_s = s->close_at_s;
+		d->frames_before_close = s->frames_before_close;
+	}
+	if (!d->close_code && s->close_code) {
+		d->close_code = s->close_code;
+		memcpy(d->close_reason, s->close_reason, sizeof(d->close_reason));
+	}
+	if (d->stream_seconds == 0)
+		d->stream_seconds = s->stream_seconds;
+	if (!d->ninject && s->ninject) {
+		d->ninject = s->ninject;
+		memcpy(d->inject, s->inject, sizeof(d->inject));
+	}
+	for (i = 0; i < s->nerrors; i++) {
+		for (j = 0; j < d->nerrors; j++)
+			if (d->errors[j].code == s->errors[i].code)
+				break;
+		if (j == d->nerrors) {
+			if (d->nerrors < SIM_ERRKINDS)
+				d->errors[d->nerrors++] = s->errors[i];
+			else
+				d->errors[SIM_ERRKINDS - 1].count += s->errors[i].count;
+			continue;
+		}
+		d->errors[j].count += s->errors[i].count;
+	}
 }
 
 const char *sim_error_advice(int code)

@@ -48,6 +48,12 @@ struct sim_totals {
 	double first_echo_ms;                /* -1 when nothing came back */
 	struct sim_hist *latency;            /* per-frame echo latency, µs */
 	struct sim_hist *send_lag;           /* how late frames left vs their 20 ms slot, µs */
+	/* load: echo arrival minus the frame's 20 ms slot (not its write), µs: what a caller
+	 * hears when the server's backpressure kept frames waiting in the generator */
+	struct sim_hist *due_latency;
+	/* load: how late the generator's own pacing tick ran against its grid, µs (per tick;
+	 * a missed tick counts from the oldest). Its loop's lateness, whatever the server does. */
+	struct sim_hist *tick_lag;
 	/* close (the first call's) */
 	int closed_by;                       /* SIM_CLOSED_*: who closed the WebSocket */
 	int close_after_stop;                /* ... after our stop had gone out */
@@ -70,6 +76,10 @@ void sim_totals_free(struct sim_totals *t);
 void sim_totals_error(struct sim_totals *t, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 unsigned long sim_totals_error_count(const struct sim_totals *t);
+/* Add SRC's counts, histograms and errors to DST (load threads into one report). What
+ * describes one call (the handshake, who closed, injections) comes from the first SRC that
+ * has it: thread 0 holds call 0. */
+void sim_totals_merge(struct sim_totals *dst, const struct sim_totals *src);
 
 /* One line of advice for CODE (what it means, what to look at), or NULL. */
 const char *sim_error_advice(int code);

@@ -118,6 +118,37 @@ int64_t sim_hist_percentile(const struct sim_hist *h, double p)
 	return h->max;
 }
 
+uint64_t sim_hist_count_over(const struct sim_hist *h, int64_t us)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	if (us < 0)
+		return h->count;
+	if (us >= h->max)
+		return 0;
+	for (i = bucket_of(us > B3_END ? B3_END : us); i < NBUCKETS; i++)
+		if (bucket_top(i) > us)
+			n += h->b[i];
+	return n;
+}
+
+void sim_hist_merge(struct sim_hist *dst, const struct sim_hist *src)
+{
+	size_t i;
+
+	if (!src->count)
+		return;
+	if (!dst->count || src->min < dst->min)
+		dst->min = src->min;
+	if (!dst->count || src->max > dst->max)
+		dst->max = src->max;
+	dst->count += src->count;
+	dst->sum += src->sum;
+	for (i = 0; i < NBUCKETS; i++)
+		dst->b[i] += src->b[i];
+}
+
 static int cmp64(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;

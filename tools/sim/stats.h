@@ -21,6 +21,12 @@ double sim_hist_mean(const struct sim_hist *h);   /* exact; 0 when empty */
  * under the true value, and at most one bucket width over it); 0 when empty. */
 int64_t sim_hist_percentile(const struct sim_hist *h, double p);
 
+/* Samples over US (exact at bucket edges: the histogram counts per bucket, so a bucket that
+ * straddles US counts whole when its top is over US). */
+uint64_t sim_hist_count_over(const struct sim_hist *h, int64_t us);
+/* Add every sample of SRC to DST (per-thread histograms merged into one). */
+void sim_hist_merge(struct sim_hist *dst, const struct sim_hist *src);
+
 /* The same nearest-rank percentile over a plain array (sorted in place); 0 when N is 0.
  * Exact; the unit tests hold the histogram to it. */
 int64_t sim_percentile_exact(int64_t *v, size_t n, double p);

@@ -2,12 +2,14 @@
  * number of calls, one timer tick pacing every call's 20 ms frames and its play-out. */
 #include "engine.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libwebsockets.h>
@@ -15,6 +17,7 @@
 
 #include "g711.h"
 #include "inject.h"
+#include "lateness.h"
 #include "playout.h"
 #include "simmsg.h"
 #include "webhook.h"
@@ -162,10 +165,21 @@ static void call_tick(struct sim_call *c, int64_t now)
 			lws_callback_on_writable(c->wsi);
 		return;
 	}
-	if (sim_playout_returned_marks(c->po) || c->frames_sent < sim_call_frames_due(c, now) ||
-	    (c->dtmf_next < nd && c->frames_sent >= sim_call_dtmf_at(c, c->dtmf_next, nd)) ||
-	    sim_inject_due(c) || sim_inject_busy(c))
+	if (e->cfg.tick_writes && c->frames_sent < sim_call_frames_due(c, now) && !c->hook_pending &&
+	    !lws_partial_buffered(c->wsi)) {
+		/* Load: write the due frame now, from the tick. Asking for WRITEABLE first
+		 * costs two epoll_ctl calls and a pass of the loop per frame, and the socket
+		 * has room (nothing of ours is buffered); should the kernel take only part,
+		 * lws keeps the rest and finishes it when the socket drains. What else is
+		 * waiting, or an error, goes the WRITEABLE way. */
+		if (sim_call_write_next(c) != 0)
+			lws_callback_on_writable(c->wsi);
+	} else if (sim_playout_returned_marks(c->po) ||
+		   c->frames_sent < sim_call_frames_due(c, now) ||
+		   (c->dtmf_next < nd && c->frames_sent >= sim_call_dtmf_at(c, c->dtmf_next, nd)) ||
+		   sim_inject_due(c) || sim_inject_busy(c)) {
 		lws_callback_on_writable(c->wsi);
+	}
 	if (c->frames_sent < c->frames_total || c->dtmf_next < nd || sim_inject_pending(c) ||
 	    sim_inject_busy(c))
 		return;
@@ -191,6 +205,38 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	interrupted = 1;
+}
+
+/* Engines running at once (load --threads): the first installs the handler, the last
+ * puts back what was there. */
+static pthread_mutex_t signals_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned signals_users;
+static struct sigaction old_int, old_term;
+
+static void signals_take(void)
+{
+	struct sigaction sa;
+
+	pthread_mutex_lock(&signals_lock);
+	if (signals_users++ == 0) {
+		/* No SA_RESTART: poll() returns at once and the next tick hangs up. */
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, &old_int);
+		sigaction(SIGTERM, &sa, &old_term);
+	}
+	pthread_mutex_unlock(&signals_lock);
+}
+
+static void signals_give(void)
+{
+	pthread_mutex_lock(&signals_lock);
+	if (--signals_users == 0) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+	}
+	pthread_mutex_unlock(&signals_lock);
 }
 
 static void tick(struct sim_engine *e)
@@ -261,8 +307,13 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		struct sim_engine *te = lws_context_user(lws_get_context(wsi));
 		uint64_t expirations;
 
-		if (read(te->tfd, &expirations, sizeof(expirations)) > 0 && !te->finished)
+		if (read(te->tfd, &expirations, sizeof(expirations)) > 0 && !te->finished) {
+			/* The loop's own lateness: the oldest expiry not served yet. */
+			sim_lateness_add(te->t->tick_lag, te->grid0 + (int64_t)te->ticks_served *
+					 TICK_US, lws_now_usecs());
+			te->ticks_served += expirations;
 			tick(te);
+		}
 		return 0;
 	}
 	if (!c)
@@ -426,8 +477,7 @@ struct sim_engine *sim_engine_new(const struct sim_engine_cfg *cfg, struct sim_t
 	lws_set_log_level(cfg->lws_debug ? LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_INFO
 			  | LLL_CLIENT : 0, NULL);
 
-	/* One descriptor per call: lift the soft limit to the hard one, and tell lws a
-	 * number below it (lws spins on EMFILE otherwise, docs/DESIGN.md §4.2). */
+	/* One descriptor per call: lift the soft limit to the hard one. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
@@ -440,16 +490,32 @@ struct sim_engine *sim_engine_new(const struct sim_engine_cfg *cfg, struct sim_t
 		goto fail;
 	}
 	memset(&info, 0, sizeof(info));
+	{
+		const char *lerr;
+
+		e->loop = sim_loop_new((enum sim_loop_kind)cfg->event_loop, &lerr);
+		if (lerr) {
+			snprintf(err, errlen, "%s", lerr);
+			goto fail;
+		}
+		sim_loop_prepare(e->loop, &info);
+	}
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = e->protocols;
 	info.gid = -1;
 	info.uid = -1;
 	info.timeout_secs = 10;   /* Twilio's longest connect wait (docs/PROTOCOL.md §1.3) */
-	info.fd_limit_per_thread = (unsigned)(rl.rlim_cur == RLIM_INFINITY ? 65536 :
-					      rl.rlim_cur > 65536 + 16 ? 65536 : rl.rlim_cur - 16);
+	/* Any fd_limit_per_thread below the process limit makes lws 4.1 find the connection of
+	 * every event by a linear scan of its whole table (wsi_from_fd(), "slow fds"): 8 % of
+	 * a load run's CPU at 20000 descriptors. lws's EMFILE spin is an accept() loop, which a
+	 * client context does not have, and the check above keeps the calls under the limit: so
+	 * the limit is left to lws (direct lookup) unless it is huge. */
+	info.fd_limit_per_thread = (unsigned)(rl.rlim_cur == RLIM_INFINITY ||
+					      rl.rlim_cur > 65536 + 16 ? 65536 : 0);
 	info.user = e;
 	/* Always able to dial wss://: load learns the Stream url after this. */
-	info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	if (!cfg->no_ssl_global_init)
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	e->ctx = lws_create_context(&info);
 	if (!e->ctx) {
 		snprintf(err, errlen, "libwebsockets could not create a client context");
@@ -457,6 +523,7 @@ struct sim_engine *sim_engine_new(const struct sim_engine_cfg *cfg, struct sim_t
 	}
 	return e;
 fail:
+	sim_loop_free(e->loop);
 	free(e->scratch);
 	free(e->tx);
 	free(e);
@@ -530,13 +597,20 @@ static int start_ticks(struct sim_engine *e)
 	lws_sock_file_fd_type u;
 	struct lws_vhost *vh = lws_get_vhost_by_name(e->ctx, "default");
 
+	struct timespec now;
+
 	e->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (e->tfd < 0 || !vh)
+	if (e->tfd < 0 || !vh || clock_gettime(CLOCK_MONOTONIC, &now))
 		return -1;
+	/* An absolute first expiry a tick from now: the expiries are then exactly
+	 * grid0 + k * TICK_US (a periodic timerfd does not drift), which load calls align
+	 * their frames to. lws_now_usecs() reads the same clock. */
+	e->grid0 = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000 + TICK_US;
 	memset(&its, 0, sizeof(its));
-	its.it_value.tv_nsec = 1000;
+	its.it_value.tv_sec = e->grid0 / 1000000;
+	its.it_value.tv_nsec = (long)(e->grid0 % 1000000) * 1000;
 	its.it_interval.tv_nsec = TICK_US * 1000L;
-	if (timerfd_settime(e->tfd, 0, &its, NULL))
+	if (timerfd_settime(e->tfd, TFD_TIMER_ABSTIME, &its, NULL))
 		return -1;
 	u.filefd = (lws_filefd_type)e->tfd;
 	if (!lws_adopt_descriptor_vhost(vh, LWS_ADOPT_RAW_FILE_DESC, u, e->protocols[0].name,
@@ -545,9 +619,32 @@ static int start_ticks(struct sim_engine *e)
 	return 0;
 }
 
+static int engine_done(void *arg)
+{
+	return ((struct sim_engine *)arg)->finished;
+}
+
+/* Open hooks may block (an HTTP status callback): they run here, between rounds of events
+ * and outside every lws callback; then the call may send its start. */
+static void run_hooks(void *arg)
+{
+	struct sim_engine *e = arg;
+	unsigned i;
+
+	for (i = 0; e->hook && i < e->ncalls; i++) {
+		struct sim_call *c = &e->calls[i];
+
+		if (!c->hook_pending)
+			continue;
+		c->hook_pending = 0;
+		e->hook(e->hook_user, i);
+		if (c->wsi && c->state == C_OPEN)
+			lws_callback_on_writable(c->wsi);
+	}
+}
+
 void sim_engine_run(struct sim_engine *e)
 {
-	struct sigaction sa, old_int, old_term;
 	unsigned i;
 
 	e->t0 = lws_now_usecs();
@@ -559,36 +656,15 @@ void sim_engine_run(struct sim_engine *e)
 		sim_totals_error(e->t, 0, "cannot start the pacing timer");
 		return;
 	}
-	/* No SA_RESTART: poll() returns at once and the next tick hangs up. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-	while (!e->finished) {
-		if (lws_service(e->ctx, 0) < 0)
-			break;
-		/* Open hooks may block (an HTTP status callback): run them here, outside
-		 * every lws callback, then let the call send its start. */
-		for (i = 0; e->hook && i < e->ncalls; i++) {
-			struct sim_call *c = &e->calls[i];
-
-			if (!c->hook_pending)
-				continue;
-			c->hook_pending = 0;
-			e->hook(e->hook_user, i);
-			if (c->wsi && c->state == C_OPEN)
-				lws_callback_on_writable(c->wsi);
-		}
-	}
+	signals_take();
+	sim_loop_run(e->loop, e->ctx, engine_done, run_hooks, e);
 	if (e->tfd >= 0) {
 		struct itimerspec off;
 
 		memset(&off, 0, sizeof(off));
 		timerfd_settime(e->tfd, 0, &off, NULL);
 	}
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
+	signals_give();
 }
 
 const char *sim_engine_stream_sid(const struct sim_engine *e, unsigned i)
@@ -610,6 +686,7 @@ void sim_engine_free(struct sim_engine *e)
 		return;
 	if (e->ctx)
 		lws_context_destroy(e->ctx);
+	sim_loop_free(e->loop);
 	for (i = 0; i < e->ncalls; i++) {
 		struct sim_call *c = &e->calls[i];
 

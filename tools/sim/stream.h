@@ -47,6 +47,9 @@ struct sim_engine_cfg {
 	double hard_stop_seconds;   /* from the first start; calls still open are cut */
 	int trace;                  /* print each message on stderr */
 	int lws_debug;
+	int event_loop;             /* enum sim_loop_kind: SIM_LOOP_POLL (0) or SIM_LOOP_LIBEV */
+	int tick_writes;            /* load: write due frames from the tick, not via WRITEABLE */
+	int no_ssl_global_init;     /* load threads after the first: OpenSSL is set up once */
 };
 
 /* Called from the service loop (never inside an lws callback, so it may block, e.g. for

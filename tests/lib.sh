@@ -97,3 +97,17 @@ run_user() { if [ "$(id -u)" -eq 0 ]; then echo www-data; else id -un; fi; }
 run_user_mkdir() {
 	mkdir -p "$@" && chmod 0750 "$@" && { [ "$(id -u)" -ne 0 ] || chown "$(run_user):$(run_user)" "$@"; }
 }
+
+# scratch_dir NAME: a private directory $TMP for a test that runs programs itself (no stack),
+# and the array PIDS of what it started: at exit those are killed and $TMP removed (kept when
+# a check failed, or with KEEP=1).
+scratch_dir() {
+	TMP=$(mktemp -d "${TMPDIR:-/tmp}/callpipe-$1.XXXXXX") || return 1
+	PIDS=()
+	trap scratch_cleanup EXIT
+}
+scratch_cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+	[ $FAILS -eq 0 ] && [ "${KEEP:-0}" != 1 ] && rm -rf "$TMP"
+}

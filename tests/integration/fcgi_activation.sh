@@ -9,14 +9,7 @@ command -v python3 > /dev/null || { ok "python3 is not installed: activation not
 command -v cgi-fcgi > /dev/null || { ok "cgi-fcgi (libfcgi-bin) is not installed: activation not checked # SKIP"; exit 0; }
 
 export LC_ALL=C
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/callpipe-fcgi-act.XXXXXX")
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-	[ $FAILS -eq 0 ] && [ "${KEEP:-0}" != 1 ] && rm -rf "$TMP"
-}
-trap cleanup EXIT
+scratch_dir fcgi-act
 
 TOKEN=tok-$RANDOM$RANDOM
 PUB=https://voice.example.test

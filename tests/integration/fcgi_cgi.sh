@@ -7,14 +7,7 @@ BIN=$BUILD/callpipe-fcgi
 [ -x "$BIN" ] || { notok "$BIN is built"; finish; exit 1; }
 
 export LC_ALL=C
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/callpipe-fcgi-cgi.XXXXXX")
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-	[ $FAILS -eq 0 ] && [ "${KEEP:-0}" != 1 ] && rm -rf "$TMP"
-}
-trap cleanup EXIT
+scratch_dir fcgi-cgi
 
 TOKEN=tok-$RANDOM$RANDOM
 PUB=https://voice.example.test

@@ -35,6 +35,13 @@ has_section() {
 	grep -qE "^#{1,6} ${2//./\\.}\\.? " "$1"
 }
 
+# verdict DESC MIN: ok when $bad is empty and at least MIN citations ($n) were seen, else
+# not ok with the offending lines.
+verdict() {
+	if [ -z "$bad" ] && [ "${n:-0}" -ge "$2" ]; then ok "$1"
+	else notok "$1"; printf '%s\n' "$bad" | sed '/^$/d' | head -40 | diag; fi
+}
+
 # --- (a) no bare NAME.md: a document is cited by its path ------------------------------------
 # Upper-case names are the repository's documents; README.md is each directory's own.
 # Inside docs/, a Markdown link to a sibling ("](WS.md)") is a path too.
@@ -51,12 +58,7 @@ while IFS=: read -r file line match; do
 	fi
 	bad+="$file:$line: $name (cite it as docs/$name)"$'\n'
 done < <(tracked_matches '(^|\]\(|[^A-Za-z0-9_./-])[A-Z][A-Z0-9_]*\.md')
-if [ -z "$bad" ]; then
-	ok "no tracked file cites a document by a bare NAME.md"
-else
-	notok "no tracked file cites a document by a bare NAME.md"
-	printf '%s' "$bad" | head -40 | diag
-fi
+verdict "no tracked file cites a document by a bare NAME.md" 0
 
 # --- (b) every path to a .md file exists -------------------------------------------------------
 # (A path after a shell variable, "$ROOT/README.md", is built at run time: not a citation.)
@@ -68,22 +70,12 @@ while IFS=: read -r file line match; do
 	[ -f "$(dirname "$file")/$path" ] && continue   # relative, as a Markdown link is
 	bad+="$file:$line: $path does not exist"$'\n'
 done < <(tracked_matches '(^|[^A-Za-z0-9_./:${-])[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+\.md')
-if [ -z "$bad" ] && [ $n -gt 0 ]; then
-	ok "every .md path cited in a tracked file exists ($n citations)"
-else
-	notok "every .md path cited in a tracked file exists ($n citations)"
-	printf '%s' "$bad" | head -40 | diag
-fi
+verdict "every .md path cited in a tracked file exists ($n citations)" 1
 
 # --- (b') nothing points outside the checkout: the design notes the project grew from lived in a
 # shared directory beside it, which a clone does not have.
 bad=$(tracked_matches '(\.\./|/work/)shared/[A-Za-z0-9_./-]*' | sed 's/^/outside the repository: /')
-if [ -z "$bad" ]; then
-	ok "no tracked file points at ../shared/ (outside the repository)"
-else
-	notok "no tracked file points at ../shared/ (outside the repository)"
-	printf '%s\n' "$bad" | head -40 | diag
-fi
+verdict "no tracked file points at ../shared/ (outside the repository)" 0
 
 # --- (c) "docs/X.md §N.N" names a numbered heading of X ----------------------------------------
 bad=; n=0
@@ -99,12 +91,7 @@ while IFS=: read -r file line match; do
 		bad+="$file:$line: $doc has no section $num"$'\n'
 	fi
 done < <(tracked_matches 'docs/[A-Za-z0-9_-]+\.md,? ?§[^][:space:],;:()"`]*')
-if [ -z "$bad" ] && [ $n -gt 0 ]; then
-	ok "every § cited after a docs/ path is a heading of that file ($n citations)"
-else
-	notok "every § cited after a docs/ path is a heading of that file ($n citations)"
-	printf '%s' "$bad" | head -40 | diag
-fi
+verdict "every § cited after a docs/ path is a heading of that file ($n citations)" 1
 
 # --- (d) 'docs/X.md "Heading"' names a heading of X ------------------------------------------
 bad=; n=0
@@ -118,12 +105,7 @@ while IFS=: read -r file line match; do
 		bad+="$file:$line: $doc has no heading starting \"$want\""$'\n'
 	fi
 done < <(tracked_matches 'docs/[A-Za-z0-9_-]+\.md,? "[^"]+"')
-if [ -z "$bad" ] && [ $n -gt 0 ]; then
-	ok "every quoted heading cited after a docs/ path exists ($n citations)"
-else
-	notok "every quoted heading cited after a docs/ path exists ($n citations)"
-	printf '%s' "$bad" | head -40 | diag
-fi
+verdict "every quoted heading cited after a docs/ path exists ($n citations)" 1
 
 # --- (e) the signature vectors of docs/PROTOCOL.md §3.7, recomputed with openssl alone --------
 # Rows: | # | `URL` | NAME=VALUE, … or "as row N" or "none …" | `SIG` | test file or none |
@@ -151,12 +133,7 @@ else
 			bad+="row $num: $checked does not contain \"$sig\""$'\n'
 		fi
 	done < <(awk '/^### 3\.7 /{on=1; next} /^#/{on=0} on && /^\| [0-9]+ \|/' docs/PROTOCOL.md)
-	if [ -z "$bad" ] && [ $n -ge 5 ]; then
-		ok "docs/PROTOCOL.md §3.7: $n signature vectors are what openssl computes, each in its unit test"
-	else
-		notok "docs/PROTOCOL.md §3.7: $n signature vectors are what openssl computes, each in its unit test"
-		printf '%s' "$bad" | diag
-	fi
+	verdict "docs/PROTOCOL.md §3.7: $n signature vectors are what openssl computes, each in its unit test" 5
 fi
 
 finish

@@ -111,3 +111,13 @@ scratch_cleanup() {
 	for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
 	[ $FAILS -eq 0 ] && [ "${KEEP:-0}" != 1 ] && rm -rf "$TMP"
 }
+
+# fcgi_pids: the callpipe-fcgi processes of this test's stack ($RUN_DIR): mod_fcgid and
+# lighttpd hand them the config in CALLPIPE_CONF, the daemon variants in -c.
+fcgi_pids() {
+	local p
+	for p in $(ps -eo pid=,comm= | awk '$2 == "callpipe-fcgi" {print $1}'); do
+		{ tr '\0' '\n' < "/proc/$p/environ"; tr '\0' '\n' < "/proc/$p/cmdline"; } 2>/dev/null |
+			grep -qx -e "CALLPIPE_CONF=$RUN_DIR/callpipe.conf" -e "$RUN_DIR/callpipe.conf" && echo "$p"
+	done
+}

@@ -84,6 +84,11 @@ struct twmsg {
 enum twmsg_error twmsg_parse(const char *text, size_t len, struct twmsg *m,
 			     uint8_t *payload, size_t cap, char *err, size_t errlen);
 
+/* twmsg_parse without its media fast path (wshelper/twmsg_fast.h): the cJSON tree and every
+ * check, for any message. Same contract; kept callable so tests can compare the two. */
+enum twmsg_error twmsg_parse_tree(const char *text, size_t len, struct twmsg *m,
+				  uint8_t *payload, size_t cap, char *err, size_t errlen);
+
 /* Value of customParameters NAME in a parsed start, or NULL. */
 const char *twmsg_param(const struct twmsg *m, const char *name);
 

@@ -146,6 +146,37 @@ static void test_pad_bits_exhaustive(void)
 	CHECK_MSG(ok2 == 4, "exactly 4 of 64 second characters valid before '=='");
 }
 
+/* Every byte value in every position of a quantum: the 64 alphabet characters decode to
+ * their index (the decoder's lookup table against the alphabet), all others are refused. */
+static void test_every_byte(void)
+{
+	static const char alpha[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	unsigned c, pos, bad = 0;
+
+	for (c = 0; c < 256; c++) {
+		const char *at = c ? memchr(alpha, (int)c, 64) : NULL;
+		int want = at ? (int)(at - alpha) : -1;
+
+		for (pos = 0; pos < 4; pos++) {
+			char q[4] = { 'A', 'A', 'A', 'A' };
+			uint8_t dec[3];
+			uint32_t v;
+			long n;
+
+			if (c == '=' && pos == 3)
+				continue;   /* "AAA=" is a padded quantum: test_pad_bits_exhaustive */
+			q[pos] = (char)c;
+			n = base64_decode(q, 4, dec, sizeof(dec));
+			v = (uint32_t)dec[0] << 16 | (uint32_t)dec[1] << 8 | dec[2];
+			if (want < 0 ? n != -1 : n != 3 || v != (uint32_t)want << (6 * (3 - pos)))
+				bad++;
+		}
+	}
+	CHECK_MSG(bad == 0, "each of the 256 byte values in each quantum position: its alphabet "
+		  "index, or refused");
+}
+
 int main(void)
 {
 	test_vectors();
@@ -153,5 +184,6 @@ int main(void)
 	test_capacity();
 	test_roundtrip_all();
 	test_pad_bits_exhaustive();
+	test_every_byte();
 	return check_done();
 }

@@ -214,7 +214,7 @@ static int fast_takes(const char *text)
 
 static void test_shapes(void)
 {
-	/* docs/PROTOCOL.md §4.3's order, and callpipe-sim's (streamSid last) */
+	/* the order of docs/PROTOCOL.md §4.3, and callpipe-sim's (streamSid last) */
 	CHECK(fast_takes("{\"event\":\"media\",\"sequenceNumber\":\"2\",\"streamSid\":\"" MZ "\","
 			 "\"media\":{\"track\":\"inbound\",\"chunk\":\"1\",\"timestamp\":\"0\","
 			 "\"payload\":\"" PL "\"}}"));

@@ -11,6 +11,9 @@ RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/callpipe-test.XXXXXX"); chmod 0755 "$RUN_DI
 LOG_DIR=$RUN_DIR/calls
 export HTTP_PORT WS_PORT FCGI_PORT RUN_DIR LOG_DIR BUILD
 out=$RUN_DIR/terminal.out
+# A previous run's lines are in the helper's log file already: the live view must not
+# replay them.
+mkdir -p "$RUN_DIR/logs" && echo "WS_START sid=CA-a-previous-run" > "$RUN_DIR/logs/callpipe-ws.log"
 
 # The terminal of `make run`: everything the stack prints to stdout and stderr. Job control
 # gives it its own process group, as a terminal's foreground job has (and leaves SIGINT
@@ -29,6 +32,8 @@ expect_match "a call passes through it" "$sim_out" 'PASS'
 wait_until 10 grep -q 'WS_DONE sid=' "$out"
 term=$(cat "$out")
 expect_match "the terminal shows the call's WS_CONNECTED" "$term" 'WS_CONNECTED path=/ws/twilio-media'
+expect_match "the live view starts at this run's banner" "$term" 'callpipe-ws [0-9.]+ .*listening on'
+expect_nomatch "the live view does not replay an earlier run's lines" "$term" 'CA-a-previous-run'
 sid=$(grep -oE 'WS_START sid=CA[0-9a-f]{32}' "$out" | head -1 | cut -d= -f2)
 if [ -n "$sid" ]; then ok "the terminal shows WS_START sid=$sid"; else notok "the terminal shows WS_START sid=CA…"; diag < "$out"; fi
 expect_match "the terminal shows WS_DONE for that stream with frame counts" "$term" \
@@ -44,6 +49,6 @@ expect_match "the terminal shows the rejection" "$(cat "$out")" 'WS_REJECT statu
 # Ctrl-C ends it all, the live view included.
 kill -INT -- -$stack_pid
 if wait_until 20 bash -c "! kill -0 $stack_pid"; then ok "Ctrl-C stops the stack"; else notok "Ctrl-C stops the stack"; fi
-left=$(pgrep -f "tail -n \+1 -q -F $RUN_DIR/" || true)
+left=$(pgrep -f "tail -c .* -F $RUN_DIR/" || true)
 expect_eq "no live-view process is left behind" "$left" ""
 finish
